@@ -1,0 +1,309 @@
+"""Folder of workbooks -> JSONL examples (one per evaluation target) + statistics.
+
+Each workbook is read once, in a worker process; every formula cell is parsed, the targets of
+each sheet are chosen by the evaluation protocol (targets.py), and each target becomes one JSON
+line holding its formula representation and its context window. Workbooks that cannot be read are
+counted by reason and skipped. Unrepresentable formulas are kept as examples too (with
+``representable: false`` and the reason), so nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from ..constants import (
+    CONTEXT_SETTINGS,
+    KIND_BEYOND_WINDOW,
+    KIND_DEFINED_NAME,
+    KIND_IN_WINDOW,
+    KIND_OTHER_SHEET,
+    KIND_STRUCTURED,
+)
+from ..context import SheetContext, format_value
+from ..errors import ConfigError, FormulaError, WorkbookError
+from ..formula import canonical_formula, formula_functions, render_formula
+from ..reader import ReadLimits, read_workbook
+from ..references import format_a1, reference_kinds
+from ..targets import Target, iter_formula_cells, list_targets
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["WORKBOOK_SUFFIXES", "ExtractSummary", "extract", "extract_workbook", "find_workbooks"]
+
+# Files picked up by the walk. Formats other than xlsx/xlsm are picked up too, so that they are
+# reported (with how to convert them) instead of silently ignored.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods")
+# Shares reported per source folder: a target counts once in each kind its references have.
+SHARE_KEYS = ("all_in_window", "beyond_window", "other_sheet", "defined_name", "structured",
+              "no_reference", "unrepresentable")
+
+
+@dataclass
+class WorkbookResult:
+    """What one worker returns for one workbook (examples already serialised as JSON lines)."""
+
+    workbook: str
+    lines: list[str] = field(default_factory=list)
+    error_reason: str | None = None
+    error_message: str | None = None
+    sheets: int = 0
+    formula_cells: int = 0
+    targets: int = 0
+    distinct: int = 0
+    representable: int = 0
+    roundtrip_ok: int = 0
+    not_representable: Counter[str] = field(default_factory=Counter)
+    shares: Counter[str] = field(default_factory=Counter)
+    roundtrip_failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def source_of(workbook: str) -> str:
+    """Top-level folder of a workbook path relative to the extract root ('.' at the root)."""
+    parts = Path(workbook).parts
+    return parts[0] if len(parts) > 1 else "."
+
+
+def _share_keys(target: Target) -> list[str]:
+    if target.formula is None:
+        return ["unrepresentable"]
+    kinds = reference_kinds(target.formula, own_sheet=target.sheet)
+    keys = []
+    if kinds <= {KIND_IN_WINDOW}:
+        keys.append("all_in_window")
+    if not kinds:
+        keys.append("no_reference")
+    for kind, key in ((KIND_BEYOND_WINDOW, "beyond_window"), (KIND_OTHER_SHEET, "other_sheet"),
+                      (KIND_DEFINED_NAME, "defined_name"), (KIND_STRUCTURED, "structured")):
+        if kind in kinds:
+            keys.append(key)
+    return keys
+
+
+def _roundtrips(target: Target) -> bool:
+    assert target.formula is not None
+    try:
+        rendered = render_formula(target.formula, (target.row, target.col))
+        return canonical_formula(rendered) == canonical_formula(target.text)
+    except FormulaError:
+        return False
+
+
+def example_record(workbook: str, target: Target, context: SheetContext) -> dict[str, Any]:
+    """One JSONL example: where the target is, its formula representation and its context."""
+    formula = target.formula
+    record: dict[str, Any] = {
+        "workbook": workbook,
+        "sheet": target.sheet,
+        "cell": format_a1(target.row, target.col),
+        "row": target.row,
+        "col": target.col,
+        "formula": target.text,
+        "relative": target.key,
+        "occurrences": target.occurrences,
+        "representable": formula is not None,
+        "reason": target.reason,
+        "value": format_value(target.cell),
+    }
+    if formula is not None:
+        record["sketch"] = list(formula.sketch)
+        record["ranges"] = [asdict(ref) for ref in formula.ranges]
+        record["functions"] = formula_functions(formula)
+        record["reference_kinds"] = sorted(reference_kinds(formula, own_sheet=target.sheet))
+    record["context"] = context.window(target.row, target.col).to_dict()
+    return record
+
+
+def extract_workbook(
+    path: Path, root: Path, *, setting: str = "values", all_cells: bool = False,
+    limits: ReadLimits | None = None,
+) -> WorkbookResult:
+    """Read one workbook and build its examples and counts. Never raises for a bad workbook."""
+    rel = path.relative_to(root).as_posix()
+    result = WorkbookResult(workbook=rel)
+    try:
+        book = read_workbook(path, limits)
+    except WorkbookError as err:
+        result.error_reason, result.error_message = err.reason, str(err)
+        return result
+    result.sheets = len(book.sheets)
+    for sheet in book.sheets:
+        all_targets = list(iter_formula_cells(sheet))
+        result.formula_cells += len(all_targets)
+        distinct = list_targets(sheet)
+        result.distinct += len(distinct)
+        for target in distinct:
+            if target.formula is None:
+                assert target.reason is not None
+                result.not_representable[target.reason] += 1
+                continue
+            result.representable += 1
+            if _roundtrips(target):
+                result.roundtrip_ok += 1
+            elif len(result.roundtrip_failures) < 5:
+                result.roundtrip_failures.append((target.text, render_formula(target.formula, (target.row, target.col))))
+        chosen = all_targets if all_cells else distinct
+        if not chosen:
+            continue
+        context = SheetContext(sheet, setting)
+        for target in chosen:
+            result.targets += 1
+            result.shares.update(_share_keys(target))
+            result.lines.append(json.dumps(example_record(rel, target, context), ensure_ascii=False, default=str))
+    return result
+
+
+def find_workbooks(root: Path) -> list[Path]:
+    """Workbook files under ``root`` (recursively, sorted), skipping Office lock files (``~$x.xlsx``)."""
+    if root.is_file():
+        return [root]
+    files = [
+        p for p in root.rglob("*")
+        if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES and not p.name.startswith("~$")
+    ]
+    return sorted(files)
+
+
+@dataclass
+class ExtractSummary:
+    """Statistics of an extract run (printed as JSON with ``--json``)."""
+
+    workbooks: int = 0
+    workbooks_ok: int = 0
+    workbooks_failed: Counter[str] = field(default_factory=Counter)
+    sheets: int = 0
+    formula_cells: int = 0
+    targets: int = 0
+    distinct_formulas: int = 0
+    representable_formulas: int = 0
+    roundtrip_ok: int = 0
+    not_representable: Counter[str] = field(default_factory=Counter)
+    by_source: dict[str, Counter[str]] = field(default_factory=dict)
+    roundtrip_failures: list[tuple[str, str, str]] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    context: str = "values"
+    output: str = ""
+
+    def add(self, result: WorkbookResult) -> None:
+        self.workbooks += 1
+        if result.error_reason is not None:
+            self.workbooks_failed[result.error_reason] += 1
+            self.failures.append((result.workbook, result.error_message or result.error_reason))
+            return
+        self.workbooks_ok += 1
+        self.sheets += result.sheets
+        self.formula_cells += result.formula_cells
+        self.targets += result.targets
+        self.distinct_formulas += result.distinct
+        self.representable_formulas += result.representable
+        self.roundtrip_ok += result.roundtrip_ok
+        self.not_representable.update(result.not_representable)
+        source = self.by_source.setdefault(source_of(result.workbook), Counter())
+        source["targets"] += result.targets
+        source.update(result.shares)
+        self.roundtrip_failures.extend((result.workbook, a, b) for a, b in result.roundtrip_failures)
+
+    def to_json(self) -> dict[str, Any]:
+        def shares(counts: Counter[str]) -> dict[str, Any]:
+            n = counts["targets"]
+            return {"targets": n, **{k: round(counts[k] / n, 4) if n else 0.0 for k in SHARE_KEYS}}
+
+        total: Counter[str] = Counter()
+        for counts in self.by_source.values():
+            total.update(counts)
+        return {
+            "workbooks": self.workbooks,
+            "workbooks_ok": self.workbooks_ok,
+            "workbooks_failed": dict(self.workbooks_failed),
+            "sheets": self.sheets,
+            "formula_cells": self.formula_cells,
+            "targets": self.targets,
+            "distinct_formulas": self.distinct_formulas,
+            "representable": round(self.representable_formulas / self.distinct_formulas, 4)
+            if self.distinct_formulas else 1.0,
+            "roundtrip_exact": round(self.roundtrip_ok / self.representable_formulas, 6)
+            if self.representable_formulas else 1.0,
+            "not_representable": dict(self.not_representable.most_common()),
+            "reference_kinds": shares(total),
+            "by_source": {src: shares(c) for src, c in sorted(self.by_source.items())},
+            "roundtrip_failures": [list(x) for x in self.roundtrip_failures[:20]],
+            "context": self.context,
+            "output": self.output,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def _work(args: tuple[Path, Path, str, bool]) -> WorkbookResult:
+    path, root, setting, all_cells = args
+    try:
+        return extract_workbook(path, root, setting=setting, all_cells=all_cells)
+    except Exception as err:  # a bug must not kill a 20-minute run: report it with the workbook
+        logger.exception("internal error on %s", path)
+        rel = path.relative_to(root).as_posix() if path != root else path.name
+        return WorkbookResult(workbook=rel, error_reason="internal_error", error_message=f"{type(err).__name__}: {err}")
+
+
+def extract(
+    root: str | os.PathLike[str], output: str | os.PathLike[str], *, setting: str = "values",
+    all_cells: bool = False, workers: int | None = None, progress: bool | None = None,
+) -> ExtractSummary:
+    """Extract examples from every workbook under ``root`` into the JSONL file ``output``.
+
+    Args:
+        root: a folder (walked recursively) or a single workbook.
+        output: JSONL path; written atomically (``output.tmp`` then renamed).
+        setting: context setting, ``values`` or ``formulas``.
+        all_cells: one example per formula cell instead of per distinct relative formula.
+        workers: processes (default: CPU count); 1 runs in this process.
+        progress: show a progress bar (default: when stderr is a terminal).
+    """
+    if setting not in CONTEXT_SETTINGS:
+        raise ConfigError(f"unknown context setting {setting!r}; expected one of {CONTEXT_SETTINGS}")
+    root_path = Path(root)
+    if not root_path.exists():
+        raise FileNotFoundError(f"no such file or folder: {root_path}")
+    base = root_path if root_path.is_dir() else root_path.parent
+    files = find_workbooks(root_path)
+    workers = max(1, workers or os.cpu_count() or 1)
+    summary = ExtractSummary(context=setting, output=str(output))
+    start = time.perf_counter()
+    out_path = Path(output)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = out_path.with_name(out_path.name + ".tmp")
+    jobs = [(p, base, setting, all_cells) for p in files]
+    with open(tmp_path, "w", encoding="utf-8") as out:
+        results: Iterable[WorkbookResult]
+        pool = None
+        if workers > 1 and len(jobs) > 1:
+            pool = multiprocessing.get_context("fork").Pool(min(workers, len(jobs)), maxtasksperchild=50)
+            results = pool.imap(_work, jobs, chunksize=1)
+        else:
+            results = map(_work, jobs)
+        try:
+            bar = tqdm(results, total=len(jobs), unit="wb", desc="extract", disable=not progress if progress is not None else None)
+            for result in bar:
+                if result.error_reason:
+                    logger.warning("skipped %s: %s", result.workbook, result.error_message)
+                for line in result.lines:
+                    out.write(line)
+                    out.write("\n")
+                summary.add(result)
+                bar.set_postfix(targets=summary.targets, failed=sum(summary.workbooks_failed.values()))
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+    os.replace(tmp_path, out_path)
+    summary.seconds = time.perf_counter() - start
+    return summary
