@@ -32,9 +32,9 @@ from ..constants import (
 )
 from ..context import SheetContext, format_value
 from ..errors import ConfigError, FormulaError, WorkbookError
-from ..formula import canonical_formula, formula_functions, render_formula
+from ..formula import canonical_formula, formula_functions, reference_kinds, render_formula
 from ..reader import ReadLimits, read_workbook
-from ..references import format_a1, reference_kinds
+from ..references import format_a1
 from ..targets import Target, iter_formula_cells, list_targets
 
 logger = logging.getLogger(__name__)
