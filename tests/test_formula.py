@@ -244,6 +244,7 @@ def test_formula_functions() -> None:
         ("=Sheet1!#REF!", "broken_reference"),
         ("=SUM(#REF!:#REF!)", "broken_reference"),
         ("=#REF!A1", "broken_reference"),
+        ("=R68*#REF!", "broken_reference"),
         ("=SUM(A1#)", "spill_reference"),
         ("=A1#*2", "spill_reference"),
         ("=TABLE(B1,C1)", "data_table"),
@@ -440,7 +441,7 @@ def formulas_at(draw: st.DrawFn) -> tuple[Formula, tuple[int, int]]:
     return Formula(sketch, ranges), origin
 
 
-@settings(max_examples=6000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(formulas_at(), st.integers(-5, 5), st.integers(-5, 5))
 def test_render_then_parse_gives_the_formula_back(
     case: tuple[Formula, tuple[int, int]], shift_rows: int, shift_cols: int

@@ -77,7 +77,7 @@ def source_of(workbook: str) -> str:
 def _share_keys(target: Target) -> list[str]:
     if target.formula is None:
         return ["unrepresentable"]
-    kinds = reference_kinds(target.formula, own_sheet=target.sheet)
+    kinds = reference_kinds(target.formula, own_sheet=target.sheet, origin=(target.row, target.col))
     keys = []
     if kinds <= {KIND_IN_WINDOW}:
         keys.append("all_in_window")
@@ -119,7 +119,9 @@ def example_record(workbook: str, target: Target, context: SheetContext) -> dict
         record["sketch"] = list(formula.sketch)
         record["ranges"] = [asdict(ref) for ref in formula.ranges]
         record["functions"] = formula_functions(formula)
-        record["reference_kinds"] = sorted(reference_kinds(formula, own_sheet=target.sheet))
+        record["reference_kinds"] = sorted(
+            reference_kinds(formula, own_sheet=target.sheet, origin=(target.row, target.col))
+        )
     record["context"] = context.window(target.row, target.col).to_dict()
     return record
 
