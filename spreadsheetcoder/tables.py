@@ -10,6 +10,7 @@ non-empty rows and take the top run of label-like rows (text, dates or a run of 
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ def _is_year_run(segment: list[tuple[int, Cell]]) -> bool:
         and 1900 <= c.value <= 2100
     ]
     run = best = 1 if years else 0
-    for a, b in zip(years, years[1:]):
+    for a, b in itertools.pairwise(years):
         run = run + 1 if b == a + 1 else 1
         best = max(best, run)
     return best >= MIN_YEAR_RUN
