@@ -23,6 +23,7 @@ import io
 import logging
 import os
 import sys
+import warnings
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -361,7 +362,9 @@ def read_workbook(
         KeyError: a name in ``sheets`` that is not a worksheet of the workbook (lists the valid ones).
     """
     limits = limits or ReadLimits()
-    with _gc_paused(), _open_source(source, limits) as (fp, size, label):
+    # openpyxl warns (UserWarning) about harmless oddities of real files: keep them out of the user's terminal.
+    with _gc_paused(), warnings.catch_warnings(), _open_source(source, limits) as (fp, size, label):
+        warnings.simplefilter("ignore", UserWarning)
         try:
             fmt = sniff_stream(fp, label or "")
             if fmt is None:
