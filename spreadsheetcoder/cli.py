@@ -21,6 +21,7 @@ logger = logging.getLogger("spreadsheetcoder")
 EPILOG = """examples:
   spreadsheetcoder extract sample_sheets -o examples.jsonl
   spreadsheetcoder extract ../shared/corpus -o corpus.jsonl --context formulas --workers 2 --json
+  spreadsheetcoder stats corpus.jsonl synth.jsonl --names real,synthetic
 """
 
 
@@ -51,6 +52,21 @@ def cmd_extract(args: argparse.Namespace) -> int:
         for source, shares in stats["by_source"].items():
             kinds = ", ".join(f"{k} {v:.0%}" for k, v in shares.items() if k != "targets" and v)
             print(f"  {source}: {shares['targets']} targets; {kinds}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .data.stats import format_markdown, formula_stats, iter_examples
+
+    names = args.names.split(",") if args.names else [str(p) for p in args.inputs]
+    if len(names) != len(args.inputs):
+        raise ValueError(f"--names gives {len(names)} names for {len(args.inputs)} inputs")
+    reports = [formula_stats(iter_examples(p, workers=args.workers), name).to_json()
+               for p, name in zip(args.inputs, names, strict=True)]
+    if args.json:
+        print(json.dumps(reports))
+    else:
+        print(format_markdown(reports))
     return 0
 
 
@@ -86,6 +102,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the statistics as one JSON object on the last line")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser(
+        "stats",
+        help="distribution of formulas (functions, lengths, reference kinds) of corpora, side by side",
+        description=(
+            "Measure each input (a JSONL file written by extract or synth, or a folder of workbooks, "
+            "extracted on the fly): top functions, sketch and range lengths, share of absolute, "
+            "other-sheet and beyond-window references, formulas per sheet. Several inputs are shown "
+            "side by side as Markdown tables."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("inputs", nargs="+", metavar="DIR_OR_JSONL", help="JSONL examples or a folder of workbooks")
+    p.add_argument("--names", default=None, help="comma-separated column names, one per input")
+    p.add_argument("--workers", type=int, default=None, metavar="N", help="processes when extracting a folder")
+    p.add_argument("--json", action="store_true", help="print one JSON list of reports instead of Markdown")
+    p.set_defaults(func=cmd_stats)
     return parser
 
 
