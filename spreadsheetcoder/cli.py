@@ -22,6 +22,7 @@ EPILOG = """examples:
   spreadsheetcoder extract sample_sheets -o examples.jsonl
   spreadsheetcoder extract ../shared/corpus -o corpus.jsonl --context formulas --workers 2 --json
   spreadsheetcoder stats corpus.jsonl synth.jsonl --names real,synthetic
+  spreadsheetcoder cache corpus.jsonl -o cache/ --splits ../shared/corpus/SPLITS.tsv
 """
 
 
@@ -67,6 +68,24 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(json.dumps(reports))
     else:
         print(format_markdown(reports))
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from .data.cache import CacheConfig, build_cache
+    from .data.split import WorkbookSplitter
+
+    config = CacheConfig(setting=args.context, max_cell_tokens=args.max_cell_tokens)
+    splitter = WorkbookSplitter(args.splits)
+    folder = build_cache(args.inputs, args.output, config=config, splitter=splitter,
+                         progress=False if args.no_progress else None, force=args.force)
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    if args.json:
+        print(json.dumps({"cache": str(folder), **meta}))
+    else:
+        print(f"{meta['examples']} examples ({meta['by_split']}), {meta['cells']} cells, {meta['texts']} distinct "
+              f"texts, vocabularies {meta['sketch_vocab']} + {meta['range_vocab']}, covered {meta['covered']:.1%} "
+              f"-> {folder}")
     return 0
 
 
@@ -119,6 +138,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, metavar="N", help="processes when extracting a folder")
     p.add_argument("--json", action="store_true", help="print one JSON list of reports instead of Markdown")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser(
+        "cache",
+        help="tokenise extracted examples once into a compact training cache",
+        description=(
+            "Build the training cache of JSONL examples (written by extract): every distinct cell text "
+            "tokenised once, every sheet's cells stored once, targets as decoder ids, split by workbook. "
+            "The cache folder OUT/<key> is keyed by config, tokenizer and inputs and reused when it exists."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("inputs", nargs="+", metavar="JSONL", help="examples written by extract")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder that holds caches")
+    p.add_argument("--context", choices=CONTEXT_SETTINGS, default="values", help="setting the examples were extracted with")
+    p.add_argument("--splits", default=None, metavar="TSV",
+                   help="fixed split by workbook (file<TAB>split), e.g. ../shared/corpus/SPLITS.tsv; others are hashed")
+    p.add_argument("--max-cell-tokens", type=int, default=12, metavar="N", help="WordPiece tokens kept per cell")
+    p.add_argument("--force", action="store_true", help="rebuild even if a cache with the same key exists")
+    p.add_argument("--json", action="store_true", help="print the cache's meta.json as one JSON line")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=cmd_cache)
     return parser
 
 

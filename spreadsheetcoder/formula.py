@@ -449,12 +449,14 @@ def _canonical_operand(value: str, keep_absolute: bool) -> str:
         sheet_text = ""
         bang = find_top_level(piece, "!")
         if bang >= 0:
-            sheet_text = _canonical_sheet(piece[:bang]) + "!"
+            # Excel compares sheet names and defined names case-insensitively.
+            sheet_text = _canonical_sheet(piece[:bang]).upper() + "!"
             piece = piece[bang + 1 :]
-        if "[" not in piece and (
-            CELL_RE.match(piece) or (len(pieces) > 1 and (COLUMN_RE.match(piece) or ROW_RE.match(piece)))
-        ):
-            piece = piece.upper() if keep_absolute else piece.upper().replace("$", "")
+        if "[" not in piece:
+            is_ref = CELL_RE.match(piece) or (len(pieces) > 1 and (COLUMN_RE.match(piece) or ROW_RE.match(piece)))
+            piece = piece.upper()
+            if is_ref and not keep_absolute:
+                piece = piece.replace("$", "")
         out.append(sheet_text + piece)
     return ":".join(out)
 
@@ -474,8 +476,9 @@ def _canonical_function(value: str, keep_absolute: bool) -> str:
 def canonical_formula(text: str, *, keep_absolute: bool = False) -> str:
     """Comparison form of A1 formula text.
 
-    Function names upper case without ``_xlfn.``/``_xlws.``, cell references upper case,
-    ``TRUE``/``FALSE`` upper case, sheet names quoted only where Excel needs it, whitespace
+    Function names upper case without ``_xlfn.``/``_xlws.``, cell references, defined names and
+    sheet names upper case (Excel ignores their case), ``TRUE``/``FALSE`` upper case, sheet names
+    quoted only where Excel needs it, whitespace
     dropped except one space for an intersection, and ``$`` dropped (kept with
     ``keep_absolute=True``). Text the tokenizer cannot read comes back stripped.
     """

@@ -290,12 +290,12 @@ def test_parse_refuses_origins_off_the_sheet() -> None:
         ("=A1:B2  B1:C3", "=A1:B2 B1:C3"),
         ("=A1 +\n B1", "=A1+B1"),
         ("=( A1 )", "=(A1)"),
-        ("='Sheet1'!A1+'My Sheet'!a1+S2!A1", "=Sheet1!A1+'My Sheet'!A1+'S2'!A1"),
+        ("='Sheet1'!A1+'My Sheet'!a1+S2!A1", "=SHEET1!A1+'MY SHEET'!A1+'S2'!A1"),
         ("=$B$2*c$5", "=B2*C5"),
         ('="a  b"&A1', '="a  b"&A1'),
         ("=if(true,1,false)", "=IF(TRUE,1,FALSE)"),
         ("=Table1[[#This Row], [Qty]]", "=Table1[[#This Row], [Qty]]"),
-        ("=Revenue", "=Revenue"),
+        ("=Revenue+revenue", "=REVENUE+REVENUE"),  # names and sheets: Excel ignores case
         ('  ="abc', '="abc'),  # not tokenizable: stripped text
         ("42", "42"),
     ],
@@ -305,7 +305,7 @@ def test_canonical_formula(text: str, canonical: str) -> None:
 
 
 def test_canonical_formula_can_keep_anchors() -> None:
-    assert canonical_formula("=$B$2*c$5+'x'!$a:$a", keep_absolute=True) == "=$B$2*C$5+x!$A:$A"
+    assert canonical_formula("=$B$2*c$5+'x'!$a:$a", keep_absolute=True) == "=$B$2*C$5+X!$A:$A"
 
 
 def test_canonical_formula_does_not_use_the_parser(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,6 +35,7 @@ from ..errors import ConfigError, FormulaError, WorkbookError
 from ..formula import canonical_formula, formula_functions, reference_kinds, render_formula
 from ..reader import ReadLimits, read_workbook
 from ..references import format_a1
+from ..sheet import Workbook
 from ..targets import Target, iter_formula_cells, list_targets
 
 logger = logging.getLogger(__name__)
@@ -99,12 +100,20 @@ def _roundtrips(target: Target) -> bool:
         return False
 
 
-def example_record(workbook: str, target: Target, context: SheetContext) -> dict[str, Any]:
-    """One JSONL example: where the target is, its formula representation and its context."""
+def example_record(
+    workbook: str, target: Target, context: SheetContext, sheets: list[str], names: list[str]
+) -> dict[str, Any]:
+    """One JSONL example: where the target is, its formula representation and its context.
+
+    ``sheets`` (the workbook's sheet names in tab order) and ``names`` (the defined names the
+    target's sheet can see) are what pointers of the range head point into.
+    """
     formula = target.formula
     record: dict[str, Any] = {
         "workbook": workbook,
         "sheet": target.sheet,
+        "sheets": sheets,
+        "names": names,
         "cell": format_a1(target.row, target.col),
         "row": target.row,
         "col": target.col,
@@ -124,6 +133,11 @@ def example_record(workbook: str, target: Target, context: SheetContext) -> dict
         )
     record["context"] = context.window(target.row, target.col).to_dict()
     return record
+
+
+def visible_names(book: Workbook, sheet: str) -> list[str]:
+    """Defined names a formula on ``sheet`` can use: workbook-scoped and the sheet's own, sorted."""
+    return sorted(set(book.defined_names) | set(book.sheet(sheet).defined_names), key=str.casefold)
 
 
 def extract_workbook(
@@ -158,10 +172,12 @@ def extract_workbook(
         if not chosen:
             continue
         context = SheetContext(sheet, setting)
+        names = visible_names(book, sheet.name)
         for target in chosen:
             result.targets += 1
             result.shares.update(_share_keys(target))
-            result.lines.append(json.dumps(example_record(rel, target, context), ensure_ascii=False, default=str))
+            record = example_record(rel, target, context, book.sheet_names, names)
+            result.lines.append(json.dumps(record, ensure_ascii=False, default=str))
     return result
 
 

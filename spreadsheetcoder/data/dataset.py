@@ -1,0 +1,197 @@
+"""PyTorch datasets over a training cache (see cache.py), with length bucketing.
+
+``FormulaDataset[i]`` rebuilds example ``i``'s context from the cache: the header rows then the
+``2r+1`` window rows, ``2r+1`` columns each, every cell a fixed-width row of WordPiece ids. The
+target is masked, cells outside the sheet are padded, absent cells are empty: exactly the window
+that context.py builds from the workbook. ``BucketBatchSampler`` wraps any index sampler (a
+``RandomSampler``, or a ``DistributedSampler`` under torchrun) and groups examples of similar
+target length, so batches carry little padding.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import (
+    DataLoader,
+    Dataset,
+    DistributedSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+)
+
+from ..constants import MAX_COL, MAX_HEADER_ROWS, MAX_ROW
+from ..errors import ConfigError
+from ..vocab import Vocab
+from .cache import EMPTY_TEXT, KEY_STRIDE, MASK_TEXT, PAD_TEXT
+from .split import SPLITS
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["BucketBatchSampler", "FormulaDataset", "collate", "make_loader"]
+
+
+class FormulaDataset(Dataset[dict[str, Any]]):
+    """Examples of one split of a cache folder (``split=None``: all of them).
+
+    Each item is a dict: ``cells`` ``(MAX_HEADER_ROWS + 2r+1, 2r+1, T)`` int64 token ids (0 pads a
+    cell's tokens; header slots beyond ``n_header`` hold the pad text), ``n_header``, ``sketch`` and
+    ``ranges`` int64 id sequences, ``index`` (position in the cache's examples) and ``covered``
+    (every target token is in the vocabularies).
+    """
+
+    def __init__(self, cache_dir: str | Path, split: str | None = "train") -> None:
+        self.dir = Path(cache_dir)
+        if not (self.dir / "meta.json").is_file():
+            raise FileNotFoundError(f"{self.dir} is not a training cache (no meta.json); build it with `spreadsheetcoder cache`")
+        self.meta = json.loads((self.dir / "meta.json").read_text(encoding="utf-8"))
+        self.radius = int(self.meta["config"]["radius"])
+        self.texts = np.load(self.dir / "texts.npy", mmap_mode="r")
+        self.cell_keys = np.load(self.dir / "cell_keys.npy", mmap_mode="r")
+        self.cell_text = np.load(self.dir / "cell_text.npy", mmap_mode="r")
+        self.sheet_offsets = np.load(self.dir / "sheet_offsets.npy")
+        self.examples = np.load(self.dir / "examples.npy")
+        self.targets = np.load(self.dir / "targets.npy", mmap_mode="r")
+        self.sketch_vocab = Vocab.load(self.dir / "sketch_vocab.json")
+        self.range_vocab = Vocab.load(self.dir / "range_vocab.json")
+        if split is None:
+            self.indices = np.arange(len(self.examples))
+        elif split in SPLITS:
+            self.indices = np.flatnonzero(self.examples["split"] == SPLITS.index(split))
+        else:
+            raise ConfigError(f"unknown split {split!r}; expected one of {SPLITS} or None")
+        size = 2 * self.radius + 1
+        self._offsets = np.arange(-self.radius, self.radius + 1)
+        self._shape = (MAX_HEADER_ROWS + size, size)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Target length (sketch + ranges) of each item, for bucketing."""
+        ex = self.examples[self.indices]
+        return (ex["n_sketch"].astype(np.int64) + ex["n_ranges"]).astype(np.int64)
+
+    def text_grid(self, index: int) -> np.ndarray:
+        """Rows of texts.npy for example ``index`` (of the whole cache): ``(H + 2r+1, 2r+1)``."""
+        ex = self.examples[index]
+        row, col = int(ex["row"]), int(ex["col"])
+        rows = np.concatenate([ex["header"], row + self._offsets]).astype(np.int64)
+        cols = col + self._offsets.astype(np.int64)
+        keys = rows[:, None] * KEY_STRIDE + cols[None, :]
+        lo, hi = self.sheet_offsets[ex["sheet"]], self.sheet_offsets[ex["sheet"] + 1]
+        sheet_keys = self.cell_keys[lo:hi]
+        pos = np.searchsorted(sheet_keys, keys)
+        found = pos < len(sheet_keys)
+        found[found] = sheet_keys[pos[found]] == keys[found]
+        grid = np.full(keys.shape, EMPTY_TEXT, dtype=np.int64)
+        grid[found] = self.cell_text[lo + pos[found]]
+        outside = (rows[:, None] < 1) | (rows[:, None] > MAX_ROW) | (cols[None, :] < 1) | (cols[None, :] > MAX_COL)
+        grid[np.broadcast_to(outside, keys.shape)] = PAD_TEXT
+        grid[MAX_HEADER_ROWS + self.radius, self.radius] = MASK_TEXT
+        header_is_target = rows[:MAX_HEADER_ROWS] == row
+        grid[:MAX_HEADER_ROWS, self.radius][header_is_target] = MASK_TEXT
+        return grid
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        index = int(self.indices[i])
+        ex = self.examples[index]
+        start, n_sketch, n_ranges = int(ex["target"]), int(ex["n_sketch"]), int(ex["n_ranges"])
+        ids = np.asarray(self.targets[start:start + n_sketch + n_ranges], dtype=np.int64)
+        return {
+            "cells": np.asarray(self.texts[self.text_grid(index)], dtype=np.int64),
+            "n_header": int(ex["n_header"]),
+            "sketch": ids[:n_sketch],
+            "ranges": ids[n_sketch:],
+            "index": index,
+            "covered": bool(ex["covered"]),
+        }
+
+
+def collate(items: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
+    """Stack items; pad targets with 0 (``<pad>``) and trim the per-cell token axis to the batch's longest."""
+    cells = np.stack([item["cells"] for item in items])
+    used = int(np.max(np.flatnonzero(cells.reshape(-1, cells.shape[-1]).any(axis=0)), initial=0)) + 1
+    out = {"cells": torch.from_numpy(np.ascontiguousarray(cells[..., :used]))}
+    for key in ("sketch", "ranges"):
+        longest = max(len(item[key]) for item in items)
+        padded = np.zeros((len(items), longest), dtype=np.int64)
+        for b, item in enumerate(items):
+            padded[b, :len(item[key])] = item[key]
+        out[key] = torch.from_numpy(padded)
+    out["n_header"] = torch.tensor([item["n_header"] for item in items])
+    out["index"] = torch.tensor([item["index"] for item in items])
+    out["covered"] = torch.tensor([item["covered"] for item in items])
+    return out
+
+
+class BucketBatchSampler(Sampler[list[int]]):
+    """Batches of similar length drawn from any index sampler.
+
+    Takes ``pool = batch_size * pool_batches`` indices at a time from ``sampler`` (so the order and
+    the sharding of a ``DistributedSampler`` are kept), sorts the pool by ``lengths``, cuts it into
+    batches and yields them in a seeded random order.
+    """
+
+    def __init__(self, sampler: Sampler[int], lengths: Sequence[int] | np.ndarray, batch_size: int,
+                 *, pool_batches: int = 50, drop_last: bool = False, seed: int = 0) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        self.sampler = sampler
+        self.lengths = np.asarray(lengths)
+        self.batch_size = batch_size
+        self.pool = batch_size * pool_batches
+        self.drop_last = drop_last
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        if hasattr(self.sampler, "set_epoch"):
+            self.sampler.set_epoch(epoch)
+
+    def _batches(self, pool: list[int], rng: np.random.Generator) -> list[list[int]]:
+        pool.sort(key=lambda i: self.lengths[i])
+        batches = [pool[k:k + self.batch_size] for k in range(0, len(pool), self.batch_size)]
+        if self.drop_last and batches and len(batches[-1]) < self.batch_size:
+            batches.pop()
+        order = rng.permutation(len(batches))
+        return [batches[k] for k in order]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        rng = np.random.default_rng([self.seed, self.epoch])
+        pool: list[int] = []
+        for index in self.sampler:
+            pool.append(index)
+            if len(pool) == self.pool:
+                yield from self._batches(pool, rng)
+                pool = []
+        if pool:
+            yield from self._batches(pool, rng)
+
+    def __len__(self) -> int:
+        n = len(self.sampler)  # type: ignore[arg-type]  # every sampler we wrap is sized
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+
+def make_loader(dataset: FormulaDataset, batch_size: int, *, shuffle: bool = True, distributed: bool = False,
+                seed: int = 0, num_workers: int = 0, drop_last: bool = False) -> DataLoader[Any]:
+    """A DataLoader with length bucketing; ``distributed`` shards by rank with a DistributedSampler."""
+    sampler: Sampler[int]
+    if distributed:
+        sampler = DistributedSampler(dataset, shuffle=shuffle, seed=seed)
+    elif shuffle:
+        sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
+    else:
+        sampler = SequentialSampler(dataset)
+    batches = BucketBatchSampler(sampler, dataset.lengths, batch_size, drop_last=drop_last, seed=seed)
+    return DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=num_workers)

@@ -1,0 +1,177 @@
+"""Target sequences of the decoder and their vocabularies.
+
+A formula is decoded in two stages by one LSTM with two heads (DESIGN.md, "Model"): first the
+sketch tokens (``SUM( RANGE )``, then ``<eos>``), then the range tokens of each ``RANGE`` in
+order. Each reference becomes a short, fixed-shape token group:
+
+======================  ==============================================================
+cell                    ``<cell>`` sheet  row  col
+area                    ``<area>`` sheet  row  col  row  col
+defined name            ``<name>`` ``name:K`` (pointer: index into the visible names)
+structured reference    ``<struct>`` ``table:NAME`` ``spec:[...]``
+======================  ==============================================================
+
+``sheet`` is ``sheet:=`` for the formula's own sheet or ``sheet:K``, a pointer into the
+workbook's sheet names. A row is ``r-3`` (offset from the target), ``R12`` (absolute, ``$12``) or
+``r*`` (whole column); a column likewise ``c+2``, ``C4`` or ``c*``. ``decode_formula`` inverts
+``formula_tokens`` exactly, so a prediction renders back to A1 at the target.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .constants import RANGE_PLACEHOLDER
+from .errors import FormulaError
+from .formula import Formula
+from .references import Corner, Reference
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SPECIALS", "Vocab", "decode_formula", "formula_tokens", "range_tokens"]
+
+PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
+SPECIALS = (PAD, BOS, EOS, UNK)
+CELL, AREA, NAME, STRUCT = "<cell>", "<area>", "<name>", "<struct>"
+OWN_SHEET = "sheet:="
+
+
+def _axis_token(value: int | None, absolute: bool, rel: str, abs_: str) -> str:
+    if value is None:
+        return f"{rel}*"
+    return f"{abs_}{value}" if absolute else f"{rel}{value:+d}"
+
+
+def _corner_tokens(corner: Corner) -> list[str]:
+    return [_axis_token(corner.row, corner.row_abs, "r", "R"), _axis_token(corner.col, corner.col_abs, "c", "C")]
+
+
+def range_tokens(ref: Reference, own_sheet: str, sheets: Sequence[str], names: Sequence[str]) -> list[str]:
+    """Tokens of one reference (see the module docstring). Pointers that find nothing give ``<unk>``."""
+    if ref.spec is not None:
+        return [STRUCT, f"table:{ref.name or ''}", f"spec:{ref.spec}"]
+    if ref.name is not None:
+        folded = [n.casefold() for n in names]
+        key = ref.name.casefold()
+        return [NAME, f"name:{folded.index(key)}" if key in folded else UNK]
+    if ref.sheet is None or ref.sheet.casefold() == own_sheet.casefold():
+        sheet = OWN_SHEET
+    else:
+        folded = [s.casefold() for s in sheets]
+        sheet = f"sheet:{folded.index(ref.sheet.casefold())}" if ref.sheet.casefold() in folded else UNK
+    assert ref.start is not None
+    if ref.end is None:
+        return [CELL, sheet, *_corner_tokens(ref.start)]
+    return [AREA, sheet, *_corner_tokens(ref.start), *_corner_tokens(ref.end)]
+
+
+def formula_tokens(
+    formula: Formula, own_sheet: str, sheets: Sequence[str], names: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """``(sketch tokens + <eos>, range tokens)`` of a formula."""
+    ranges: list[str] = []
+    for ref in formula.ranges:
+        ranges += range_tokens(ref, own_sheet, sheets, names)
+    return [*formula.sketch, EOS], ranges
+
+
+def _parse_axis(token: str, rel: str, abs_: str) -> tuple[int | None, bool]:
+    if token == f"{rel}*":
+        return None, False
+    if token.startswith(abs_) and token[1:].isdigit():
+        return int(token[1:]), True
+    if token.startswith(rel):
+        return int(token[1:]), False
+    raise ValueError(token)
+
+
+def _parse_corner(row: str, col: str) -> Corner:
+    r, r_abs = _parse_axis(row, "r", "R")
+    c, c_abs = _parse_axis(col, "c", "C")
+    return Corner(r, c, r_abs, c_abs)
+
+
+def decode_formula(
+    sketch: Sequence[str], ranges: Sequence[str], own_sheet: str, sheets: Sequence[str], names: Sequence[str]
+) -> Formula:
+    """The formula that ``sketch`` (with or without ``<eos>``) and ``ranges`` tokens describe.
+
+    Raises ``FormulaError("undecodable")`` for ill-formed sequences (wrong group shapes, ``<unk>``,
+    pointers out of range, fewer or more groups than ``RANGE`` placeholders).
+    """
+    body = [t for t in sketch if t not in (BOS, EOS)]
+    refs: list[Reference] = []
+    i = 0
+    try:
+        while i < len(ranges):
+            head = ranges[i]
+            if head == STRUCT:
+                table, spec = ranges[i + 1], ranges[i + 2]
+                refs.append(Reference(name=table.removeprefix("table:"), spec=spec.removeprefix("spec:")))
+                i += 3
+            elif head == NAME:
+                refs.append(Reference(name=names[int(ranges[i + 1].removeprefix("name:"))]))
+                i += 2
+            elif head in (CELL, AREA):
+                sheet_token = ranges[i + 1]
+                sheet = None if sheet_token == OWN_SHEET else sheets[int(sheet_token.removeprefix("sheet:"))]
+                start = _parse_corner(ranges[i + 2], ranges[i + 3])
+                end = _parse_corner(ranges[i + 4], ranges[i + 5]) if head == AREA else None
+                refs.append(Reference(sheet=sheet, start=start, end=end))
+                i += 6 if head == AREA else 4
+            else:
+                raise ValueError(head)
+    except (IndexError, ValueError) as err:
+        raise FormulaError("undecodable", " ".join([*body, "|", *ranges]), str(err)) from err
+    if len(refs) != body.count(RANGE_PLACEHOLDER) or UNK in body:
+        raise FormulaError("undecodable", " ".join([*body, "|", *ranges]), "ranges do not match the sketch")
+    return Formula(tuple(body), tuple(refs))
+
+
+@dataclass
+class Vocab:
+    """A token <-> id mapping whose first ids are ``SPECIALS`` (``<pad>`` is 0)."""
+
+    tokens: list[str]
+
+    def __post_init__(self) -> None:
+        if tuple(self.tokens[: len(SPECIALS)]) != SPECIALS:
+            raise ValueError(f"a vocabulary starts with {SPECIALS}, got {self.tokens[:4]}")
+        self._ids = {t: i for i, t in enumerate(self.tokens)}
+
+    @classmethod
+    def build(cls, sequences: Iterable[Sequence[str]], min_count: int = 1, always: Iterable[str] = ()) -> Vocab:
+        """Tokens seen at least ``min_count`` times (plus ``always``), most frequent first."""
+        counts: Counter[str] = Counter()
+        for seq in sequences:
+            counts.update(seq)
+        extra = [t for t in always if t not in SPECIALS]
+        kept = [t for t, c in counts.most_common() if c >= min_count and t not in SPECIALS and t not in extra]
+        return cls([*SPECIALS, *extra, *kept])
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def id(self, token: str) -> int:
+        return self._ids.get(token, self._ids[UNK])
+
+    def encode(self, seq: Sequence[str]) -> list[int]:
+        return [self.id(t) for t in seq]
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        return [self.tokens[i] for i in ids]
+
+    def covers(self, seq: Sequence[str]) -> bool:
+        return all(t in self._ids for t in seq)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.tokens, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Vocab:
+        return cls(json.loads(Path(path).read_text(encoding="utf-8")))

@@ -1,0 +1,59 @@
+import pytest
+
+from spreadsheetcoder.errors import FormulaError
+from spreadsheetcoder.formula import canonical_formula, parse_formula, render_formula
+from spreadsheetcoder.vocab import EOS, UNK, Vocab, decode_formula, formula_tokens
+
+SHEETS = ["Summary", "Inputs", "My Data"]
+NAMES = ["Rate", "Revenue"]
+
+CASES = [
+    ("=SUM(B2:B9)", (10, 2)),
+    ("=SUM(B2:B250)*$F$1", (251, 2)),
+    ("=Inputs!$B$3*C5", (5, 4)),
+    ("='My Data'!A:A", (2, 2)),
+    ("=SUM(3:3)", (4, 1)),
+    ("=Revenue-rate", (2, 2)),
+    ("=[@Qty]*Table1[[#This Row],[Price]]", (3, 4)),
+    ("=IF(A1>0,\"yes\",-B$2%)", (1, 3)),
+]
+
+
+@pytest.mark.parametrize(("text", "origin"), CASES)
+def test_tokens_decode_back_to_the_same_formula(text, origin):
+    formula = parse_formula(text, origin)
+    sketch, ranges = formula_tokens(formula, "Summary", SHEETS, NAMES)
+    assert sketch[-1] == EOS and UNK not in ranges
+    decoded = decode_formula(sketch, ranges, "Summary", SHEETS, NAMES)
+    assert canonical_formula(render_formula(decoded, origin), keep_absolute=True) == canonical_formula(text, keep_absolute=True)
+
+
+def test_token_shapes():
+    sketch, ranges = formula_tokens(parse_formula("=SUM(B2:B9)+Inputs!$C4", (10, 2)), "Summary", SHEETS, NAMES)
+    assert sketch == ["SUM(", "RANGE", ")", "+", "RANGE", EOS]
+    assert ranges == ["<area>", "sheet:=", "r-8", "c+0", "r-1", "c+0", "<cell>", "sheet:1", "r-6", "C3"]
+
+
+def test_pointer_to_an_unknown_sheet_is_unk_and_does_not_decode():
+    sketch, ranges = formula_tokens(parse_formula("=Gone!A1", (1, 1)), "Summary", SHEETS, NAMES)
+    assert ranges[1] == UNK
+    with pytest.raises(FormulaError, match="undecodable"):
+        decode_formula(sketch, ranges, "Summary", SHEETS, NAMES)
+
+
+def test_malformed_sequences_are_undecodable():
+    with pytest.raises(FormulaError):
+        decode_formula(["SUM(", "RANGE", ")"], ["<cell>", "sheet:="], "S", [], [])
+    with pytest.raises(FormulaError):
+        decode_formula(["RANGE", "+", "RANGE"], ["<cell>", "sheet:=", "r+0", "c-1"], "S", [], [])
+
+
+def test_vocab_build_min_count_save_load(tmp_path):
+    vocab = Vocab.build([["a", "b", "a"], ["a", "c"]], min_count=2)
+    assert vocab.tokens[:5] == ["<pad>", "<bos>", "<eos>", "<unk>", "a"]
+    assert vocab.encode(["a", "b"]) == [4, 3]
+    assert not vocab.covers(["b"])
+    vocab.save(tmp_path / "v.json")
+    assert Vocab.load(tmp_path / "v.json") == vocab
+    with pytest.raises(ValueError, match="starts with"):
+        Vocab(["a"])
