@@ -27,8 +27,10 @@ TAG_PAD = "pad"
 TAG_MASK = "mask"
 # In the `formulas` setting a formula cell's text is `<value text>|f:<relative formula>`.
 FORMULA_SEPARATOR = "|f:"
-# Long cell texts are cut to this many characters in the context (the token budget comes later).
+# Long cell texts are cut to this many characters in the context (the token budget comes later),
+# and a neighbour's relative formula in the `formulas` setting to MAX_FORMULA_CHARS_SHOWN.
 MAX_CELL_CHARS = 64
+MAX_FORMULA_CHARS_SHOWN = 96
 
 # Context settings (DESIGN.md): cached values only, or neighbouring formulas visible too.
 CONTEXT_VALUES = "values"

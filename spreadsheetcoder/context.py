@@ -22,6 +22,7 @@ from .constants import (
     CONTEXT_SETTINGS,
     FORMULA_SEPARATOR,
     MAX_CELL_CHARS,
+    MAX_FORMULA_CHARS_SHOWN,
     MAX_COL,
     MAX_ROW,
     TAG_EMPTY,
@@ -90,7 +91,7 @@ def cell_text(cell: Cell | None, row: int, col: int, setting: str) -> str:
             shown = relative_formula(parse_formula(cell.formula, (row, col)))
         except FormulaError:
             shown = cell.formula  # unrepresentable neighbours are still shown, as written
-        text = f"{text}{FORMULA_SEPARATOR}{shown}"
+        text = f"{text}{FORMULA_SEPARATOR}{shown[:MAX_FORMULA_CHARS_SHOWN]}"
     return text
 
 

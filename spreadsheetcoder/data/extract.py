@@ -13,12 +13,14 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from tqdm import tqdm
 
@@ -52,10 +54,15 @@ SHARE_KEYS = ("all_in_window", "beyond_window", "other_sheet", "defined_name", "
 
 @dataclass
 class WorkbookResult:
-    """What one worker returns for one workbook (examples already serialised as JSON lines)."""
+    """What one worker returns for one workbook.
+
+    The examples, serialised as JSON lines, are in ``lines`` or, when the worker spooled them to
+    disk (one workbook can hold 30,000 targets), in the file ``spool``.
+    """
 
     workbook: str
     lines: list[str] = field(default_factory=list)
+    spool: str | None = None
     error_reason: str | None = None
     error_message: str | None = None
     sheets: int = 0
@@ -142,9 +149,12 @@ def visible_names(book: Workbook, sheet: str) -> list[str]:
 
 def extract_workbook(
     path: Path, root: Path, *, setting: str = "values", all_cells: bool = False,
-    limits: ReadLimits | None = None,
+    limits: ReadLimits | None = None, sink: TextIO | None = None,
 ) -> WorkbookResult:
-    """Read one workbook and build its examples and counts. Never raises for a bad workbook."""
+    """Read one workbook and build its examples and counts. Never raises for a bad workbook.
+
+    Examples go to ``sink`` (one JSON line each) when given, else to ``result.lines``.
+    """
     rel = path.relative_to(root).as_posix()
     result = WorkbookResult(workbook=rel)
     try:
@@ -177,7 +187,11 @@ def extract_workbook(
             result.targets += 1
             result.shares.update(_share_keys(target))
             record = example_record(rel, target, context, book.sheet_names, names)
-            result.lines.append(json.dumps(record, ensure_ascii=False, default=str))
+            line = json.dumps(record, ensure_ascii=False, default=str)
+            if sink is None:
+                result.lines.append(line)
+            else:
+                sink.write(line + "\n")
     return result
 
 
@@ -262,10 +276,14 @@ class ExtractSummary:
         }
 
 
-def _work(args: tuple[Path, Path, str, bool]) -> WorkbookResult:
-    path, root, setting, all_cells = args
+def _work(args: tuple[Path, Path, str, bool, Path, int]) -> WorkbookResult:
+    path, root, setting, all_cells, spool_dir, number = args
+    spool = spool_dir / f"{number}.jsonl"
     try:
-        return extract_workbook(path, root, setting=setting, all_cells=all_cells)
+        with open(spool, "w", encoding="utf-8") as sink:
+            result = extract_workbook(path, root, setting=setting, all_cells=all_cells, sink=sink)
+        result.spool = str(spool)
+        return result
     except Exception as err:  # a bug must not kill a 20-minute run: report it with the workbook
         logger.exception("internal error on %s", path)
         rel = path.relative_to(root).as_posix() if path != root else path.name
@@ -299,7 +317,8 @@ def extract(
     out_path = Path(output)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = out_path.with_name(out_path.name + ".tmp")
-    jobs = [(p, base, setting, all_cells) for p in files]
+    spool_dir = Path(tempfile.mkdtemp(prefix="extract-", dir=out_path.parent))
+    jobs = [(p, base, setting, all_cells, spool_dir, i) for i, p in enumerate(files)]
     with open(tmp_path, "w", encoding="utf-8") as out:
         results: Iterable[WorkbookResult]
         pool = None
@@ -313,15 +332,17 @@ def extract(
             for result in bar:
                 if result.error_reason:
                     logger.warning("skipped %s: %s", result.workbook, result.error_message)
-                for line in result.lines:
-                    out.write(line)
-                    out.write("\n")
+                if result.spool is not None:
+                    with open(result.spool, encoding="utf-8") as spooled:
+                        shutil.copyfileobj(spooled, out)
+                    os.unlink(result.spool)
                 summary.add(result)
                 bar.set_postfix(targets=summary.targets, failed=sum(summary.workbooks_failed.values()))
         finally:
             if pool is not None:
                 pool.close()
                 pool.join()
+            shutil.rmtree(spool_dir, ignore_errors=True)
     os.replace(tmp_path, out_path)
     summary.seconds = time.perf_counter() - start
     return summary
