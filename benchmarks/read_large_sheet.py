@@ -69,6 +69,15 @@ def write_large_xlsx(path: Path, rows: int, cols: int) -> int:
 
 
 def peak_rss_mb() -> float:
+    # Linux keeps ru_maxrss across exec, so a child of a big process (pytest with torch loaded)
+    # would report its parent's size: read this process image's own high-water mark instead.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
 
