@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from . import __version__
 from .constants import CONTEXT_SETTINGS
@@ -21,6 +23,7 @@ logger = logging.getLogger("spreadsheetcoder")
 EPILOG = """examples:
   spreadsheetcoder extract sample_sheets -o examples.jsonl
   spreadsheetcoder extract ../shared/corpus -o corpus.jsonl --context formulas --workers 2 --json
+  spreadsheetcoder synth -n 2000 -o synth/ --seed 1 && spreadsheetcoder extract synth -o synth.jsonl
   spreadsheetcoder stats corpus.jsonl synth.jsonl --names real,synthetic
   spreadsheetcoder cache corpus.jsonl -o cache/ --splits ../shared/corpus/SPLITS.tsv
 """
@@ -53,6 +56,20 @@ def cmd_extract(args: argparse.Namespace) -> int:
         for source, shares in stats["by_source"].items():
             kinds = ", ".join(f"{k} {v:.0%}" for k, v in shares.items() if k != "targets" and v)
             print(f"  {source}: {shares['targets']} targets; {kinds}")
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from .data.synthetic import synthesize
+
+    summary = synthesize(args.n, args.output, seed=args.seed, workers=args.workers or os.cpu_count() or 1,
+                         progress=False if args.no_progress else None, start=args.start)
+    stats = {**vars(summary), "kinds": dict(summary.kinds), "seconds": round(summary.seconds, 1)}
+    if args.json:
+        print(json.dumps(stats))
+    else:
+        print(f"{summary.workbooks} workbooks ({summary.bytes / 2**20:.1f} MB, {summary.formula_cells} formula cells, "
+              f"about {summary.distinct_estimate} distinct formulas) -> {args.output} in {summary.seconds:.1f} s")
     return 0
 
 
@@ -121,6 +138,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the statistics as one JSON object on the last line")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser(
+        "synth",
+        help="write realistic synthetic .xlsx workbooks with formulas and correct cached values",
+        description=(
+            "Write N synthetic workbooks DIR/synth_SEED_IIIIII.xlsx of the kinds people build (budgets, sales, "
+            "grade books, inventories, schedules, dashboards, model-style sheets, ...), each with formulas and "
+            "their cached values. A file depends only on (SEED, index): the same command writes the same "
+            "bytes on any machine and with any number of workers. Turn them into examples with extract."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("-n", type=int, required=True, metavar="N", help="number of workbooks")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="DIR", help="folder to write into")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the run")
+    p.add_argument("--start", type=int, default=0, metavar="I", help="first index (extend an earlier run)")
+    p.add_argument("--workers", type=int, default=None, metavar="N", help="worker processes (default: all cores)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser(
         "stats",
