@@ -182,7 +182,7 @@ def test_value_semantics() -> None:
 
 
 def test_kinds_coverage_in_random_books(tmp_path: Path) -> None:
-    summary = synthesize(40, tmp_path, seed=2024, workers=2, progress=False)
+    summary = synthesize(60, tmp_path, seed=2024, workers=2, progress=False)
     assert set(summary.kinds) == set(KINDS)
     assert 20 <= summary.distinct_estimate / summary.workbooks <= 120
 

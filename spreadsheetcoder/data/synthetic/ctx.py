@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from .book import BookData, SheetData
@@ -151,11 +151,24 @@ class Gen:
                   fmt: str | None = None, func: str = "SUM", label: str | None = None) -> None:
         """``label`` then ``func(col r1:r2)`` under each of columns ``c1..c2``."""
         ws.put(row, label_col, label or self.total_label(), bold=True)
+        if func == "SUM" and r2 - r1 < 6 and self._numeric(ws, r1, c1, r2, c2) and self.chance(0.5):
+            # Short columns are often added cell by cell (=B5+B6+B7).
+            self.fill_right(ws, row, c1, c2, lambda c: _plus(ws.ref(r, c) for r in range(r1, r2 + 1)), fmt)
+            return
         self.fill_right(ws, row, c1, c2, lambda c: call(func, ws.rng(r1, c, r2, c)), fmt)
+
+    @staticmethod
+    def _numeric(ws: SheetData, r1: int, c1: int, r2: int, c2: int) -> bool:
+        """Whether every cell of the block holds a number (so ``+`` and SUM agree)."""
+        return all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                   for row in ws.grid(r1, c1, r2, c2) for v in row)
 
     def total_col(self, ws: SheetData, col: int, r1: int, r2: int, c1: int, c2: int,
                   fmt: str | None = None, func: str = "SUM") -> None:
         """``func(row c1:c2)`` in column ``col`` for rows ``r1..r2``."""
+        if func == "SUM" and c2 - c1 < 6 and self._numeric(ws, r1, c1, r2, c2) and self.chance(0.5):
+            self.fill_down(ws, col, r1, r2, lambda r: _plus(ws.ref(r, c) for c in range(c1, c2 + 1)), fmt)
+            return
         self.fill_down(ws, col, r1, r2, lambda r: call(func, ws.rng(r, c1, r, c2)), fmt)
 
     def named(self, p: float, names: Sequence[str], ws: SheetData, row: int, col: int) -> Expr:
@@ -167,5 +180,36 @@ class Gen:
             return self.book.define(free[0], ws, row, col)
         return ws.absref(row, col)
 
+    def divider(self) -> Callable[[Expr, Expr], Expr]:
+        """A way to write ``a/b`` (fixed, so a fill group keeps one relative formula), often guarded
+        against a zero or blank divisor as people write it: ``IF(b=0,0,a/b)``, ``IF(b<>0,a/b,"")``,
+        ``IFERROR(a/b,0)``, ``IF(b>0,ROUND(a/b,2),0)``."""
+        style = self.rng.choices(["plain", "eq0", "ne0", "blank", "iferror", "round"],
+                                 weights=[25, 25, 15, 10, 15, 10])[0]
+        digits = self.pick([2, 2, 3, 4])
+
+        def div(a: Expr, b: Expr) -> Expr:
+            if style == "eq0":
+                return call("IF", b.eq(0), 0, a / b)
+            if style == "ne0":
+                return call("IF", b.ne(0), a / b, "")
+            if style == "blank":
+                return call("IF", b.eq(""), "", a / b)
+            if style == "iferror":
+                return call("IFERROR", a / b, 0)
+            if style == "round":
+                return call("IF", b.gt(0), call("ROUND", a / b, digits), 0)
+            return a / b
+        return div
+
     def sheet(self, name: str) -> SheetData:
         return self.book.add_sheet(name)
+
+
+def _plus(refs: Iterable[Expr]) -> Expr:
+    """``a+b+c`` of some references."""
+    out: Expr | None = None
+    for e in refs:
+        out = e if out is None else out + e
+    assert out is not None
+    return out

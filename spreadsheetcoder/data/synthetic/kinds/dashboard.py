@@ -83,7 +83,7 @@ def kpi_dashboard(g: Gen) -> None:
         ("Months above average", call("COUNTIF", series(kpis[0]), lift(">").cat(call("AVERAGE", series(kpis[0])))),
          None)]
     if "Conversions" in col and "Website Visits" in col:
-        rows.append(("Conversion rate", call("SUM", series("Conversions")) / call("SUM", series("Website Visits")),
+        rows.append(("Conversion rate", g.divider()(call("SUM", series("Conversions")), call("SUM", series("Website Visits"))),
                      g.percent))
     if has_target:
         tgt = data.rng(2, len(kpis) + 2, 13, len(kpis) + 2, sheet=True)

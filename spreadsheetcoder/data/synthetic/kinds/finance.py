@@ -138,7 +138,9 @@ def income_statement(g: Gen) -> None:
     ni = line(g.pick(["Net Income", "Net profit", "Net income"]), lambda c: ws.ref(ebt, c) - ws.ref(taxes, c))
     numeric_rows.append(ni)
     if g.chance(0.6):
-        line(g.pick(["Net margin", "Net margin %"]), lambda c: ws.ref(ni, c) / ws.ref(rev, c), g.percent, bold=False)
+        nm_div = g.divider()
+        line(g.pick(["Net margin", "Net margin %"]), lambda c: nm_div(ws.ref(ni, c), ws.ref(rev, c)), g.percent,
+             bold=False)
     extra = c2 + 1
     if not yearly and g.chance(0.7):
         ws.put(hr, extra, w.h("total"), bold=True)
@@ -155,7 +157,8 @@ def income_statement(g: Gen) -> None:
             g.fill_right(ws, row, extra, extra + len(periods) - 2, _yoy(ws, row, shift), g.percent)
     if g.chance(0.4):
         ws.put(hr, extra, g.pick(["% of revenue", "% of sales", "Share"]), bold=True)
-        g.fill_down(ws, extra, oa, ob, lambda rr: ws.ref(rr, c2) / ws.ref(rev, c2, abs_row=True), g.percent)
+        pct_div = g.divider()
+        g.fill_down(ws, extra, oa, ob, lambda rr: pct_div(ws.ref(rr, c2), ws.ref(rev, c2, abs_row=True)), g.percent)
 
 
 def balance_sheet(g: Gen) -> None:
@@ -227,10 +230,11 @@ def balance_sheet(g: Gen) -> None:
     r += 2
     ws.put(r, c0, "Ratios", bold=True)
     r += 1
+    d1, d2, d3 = g.divider(), g.divider(), g.divider()
     ratios: list[tuple[str, object, str | None]] = [
-        ("Current ratio", lambda c: ws.ref(tca, c) / ws.ref(tcl, c), "0.00"),
-        ("Debt to equity", lambda c: ws.ref(tl, c) / ws.ref(te, c), "0.00"),
-        ("Equity ratio", lambda c: ws.ref(te, c) / ws.ref(ta, c), g.percent),
+        ("Current ratio", lambda c: d1(ws.ref(tca, c), ws.ref(tcl, c)), "0.00"),
+        ("Debt to equity", lambda c: d2(ws.ref(tl, c), ws.ref(te, c)), "0.00"),
+        ("Equity ratio", lambda c: d3(ws.ref(te, c), ws.ref(ta, c)), g.percent),
         ("Working capital", lambda c: ws.ref(tca, c) - ws.ref(tcl, c), fmt),
     ]
     for label, make, f in g.picks(ratios, g.randint(1, 4)):
@@ -310,7 +314,7 @@ def budget_vs_actual(g: Gen) -> None:
         ws.put(r, c0, g.pick(["Items over budget", "# over budget", "Over budget count"]))
         ws.formula(r, c0 + 1, call("COUNTIF", ws.rng(first_row, cv, last_row, cv), ">0" if sign == "actual-budget" else "<0"))
         ws.put(r + 1, c0, g.pick(["% of budget spent", "Budget used", "Utilisation"]))
-        ws.formula(r + 1, c0 + 1, ws.ref(total_row, ca) / ws.ref(total_row, cb), g.percent)
+        ws.formula(r + 1, c0 + 1, g.divider()(ws.ref(total_row, ca), ws.ref(total_row, cb)), g.percent)
 
 
 def _variance_cells(g: Gen, ws: SheetData, rows: object, cols: list[str], cb: int, ca: int, cv: int, sign: str,

@@ -29,6 +29,8 @@ def _text_columns(g: Gen, ws: SheetData, cid: int, cf: int, cl: int, cdep: int, 
     return [
         ("Full Name", g.pick([lambda rr: first(rr).cat(" ").cat(last_(rr)),
                               lambda rr: call("CONCATENATE", first(rr), " ", last_(rr)),
+                              lambda rr: call("CONCATENATE", first(rr), " ", last_(rr)),
+                              lambda rr: call("CONCATENATE", last_(rr), ", ", first(rr)),
                               lambda rr: call("TRIM", first(rr).cat(" ").cat(last_(rr))),
                               lambda rr: call("PROPER", first(rr).cat(" ").cat(last_(rr))),
                               lambda rr: call("CONCAT", first(rr), " ", last_(rr))]), None),
@@ -41,6 +43,14 @@ def _text_columns(g: Gen, ws: SheetData, cid: int, cf: int, cl: int, cdep: int, 
                           lambda rr: call("MID", ident(rr), call("FIND", sep, ident(rr)) + 1, 4)]), None),
         ("Name Length", lambda rr: call("LEN", first(rr).cat(last_(rr))), None),
         ("Hire Year", lambda rr: call("YEAR", hired(rr)), None),
+        ("Review Date", lambda rr: call("DATE", call("YEAR", hired(rr)) + 1, call("MONTH", hired(rr)), 1), g.date),
+        ("Year Start", lambda rr: call("DATE", call("YEAR", hired(rr)), 1, 1), g.date),
+        ("Seniority", lambda rr: call("IF", (call("YEAR", asof) - call("YEAR", hired(rr))).ge(5), "Senior", "Junior"),
+         None),
+        ("Eligible", lambda rr: call("IF", call("OR", hired(rr).lt(asof - 365), salary(rr).ge(100000)),
+                                     call("TRUE"), call("FALSE")), None),
+        ("Display Name", lambda rr: call("IF", call("ISBLANK", last_(rr)), first(rr),
+                                         call("CONCATENATE", first(rr), " ", last_(rr))), None),
         ("Hire Month", lambda rr: call("TEXT", hired(rr), month_code), None),
         ("Hire Quarter", lambda rr: lift("Q").cat(call("ROUNDUP", call("MONTH", hired(rr)) / 3, 0)), None),
         ("Years of Service", g.pick([lambda rr: call("DATEDIF", hired(rr), asof, "Y"),
@@ -101,7 +111,10 @@ def staff_list(g: Gen) -> None:
         for i, d in enumerate(depts):
             ws.put(r + 1 + i, c0, d)
         end = r + len(depts)
-        g.fill_down(ws, c0 + 1, r + 1, end, lambda rr: call("COUNTIF", dep_rng, ws.ref(rr, c0)))
+        if g.chance(0.6):
+            g.fill_down(ws, c0 + 1, r + 1, end, lambda rr: call("COUNTIF", dep_rng, ws.ref(rr, c0)))
+        else:
+            g.fill_down(ws, c0 + 1, r + 1, end, lambda rr: call("COUNTIFS", dep_rng, ws.ref(rr, c0), sal_rng, ">0"))
         g.fill_down(ws, c0 + 2, r + 1, end, lambda rr: call("AVERAGEIFS", sal_rng, dep_rng, ws.ref(rr, c0)), g.money)
         fn = g.pick(["MAXIFS", "MINIFS"])
         g.fill_down(ws, c0 + 3, r + 1, end, lambda rr: call(fn, sal_rng, dep_rng, ws.ref(rr, c0)), g.money)

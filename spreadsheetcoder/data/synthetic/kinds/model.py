@@ -60,6 +60,9 @@ class _Inputs:
             for k in range(len(years)):
                 ws.put(r, self.c1 + k, round(base * (1 + growth) ** k * g.rng.uniform(0.97, 1.03), 3))
 
+        self.rounding: Expr | None = None
+        self.conv: Expr | None = None
+
     def row(self, i: int) -> int:
         return self.hr + 1 + i
 
@@ -96,9 +99,35 @@ def energy_model(g: Gen) -> None:
     years = list(range(first, end + 1, step))
     labels = g.pool(g.pick(["sector", "fuel"]), g.randint(4, 14))
     inp = _Inputs(g, years, labels)
+    if g.chance(0.75):
+        _settings(g, inp)
     data = _long_data(g, years[: min(len(years), 12)], labels) if g.chance(0.3) else None
     for _ in range(g.pick([1, 1, 2])):
         _calc_sheet(g, inp, data)
+
+
+def _settings(g: Gen, inp: _Inputs) -> None:
+    """A settings sheet with the rounding digits (and often the conversion factor) as defined names,
+    as in ``ROUND('Input Sheet'!C12*conv_factor,rounding_decimal_places)``."""
+    ws = inp.ws if g.chance(0.3) else g.sheet(g.pick(["Settings", "Parameters", "Constants", "About", "Control"]))
+    row = 1 if ws is not inp.ws else 5
+    col = 1 if ws is not inp.ws else 4
+    ws.put(row, col, g.pick(["Rounding (decimal places)", "Decimal places", "Rounding"]))
+    ws.put(row, col + 1, float(g.pick([4, 4, 4, 2, 3, 6])))
+    inp.rounding = _name_or_ref(g, ["rounding_decimal_places", "decimal_places", "round_digits"], ws, row, col + 1)
+    if g.chance(0.6):
+        ws.put(row + 1, col, g.pick(["Conversion factor", "Unit conversion", "conv_factor"]))
+        ws.put(row + 1, col + 1, g.pick([1.0, 0.001, 3.6, 1000.0, 0.0036, 1e-6]))
+        inp.conv = _name_or_ref(g, ["conv_factor", "unit_conversion", "ConversionFactor"], ws, row + 1, col + 1)
+
+
+def _name_or_ref(g: Gen, names: list[str], ws: SheetData, row: int, col: int) -> Expr:
+    """A defined name for the cell mostly, else a sheet-qualified absolute reference."""
+    taken = {n.lower() for n in g.book.names} | g.book.table_names()
+    free = [n for n in names if n.lower() not in taken]
+    if free and g.chance(0.9):
+        return g.book.define(free[0], ws, row, col)
+    return ws.absref(row, col, sheet=True)
 
 
 def _calc_sheet(g: Gen, inp: _Inputs, data: tuple[SheetData, int, int, int] | None) -> None:
@@ -155,7 +184,7 @@ def _year_header(g: Gen, ws: SheetData, inp: _Inputs, r: int, c1: int, years: li
 
 
 def _block(g: Gen, ws: SheetData, inp: _Inputs, data: tuple[SheetData, int, int, int] | None, r: int, c1: int,
-           prev: tuple[int, int] | None, local: bool) -> tuple[int, tuple[int, int]]:
+           prev: tuple[int, int] | None, local: bool) -> tuple[int, tuple[int, int] | None]:
     """One titled block of rows x years; returns the next free row and the block's row span."""
     years = inp.years
     n, ny = len(inp.labels), len(years)
@@ -165,6 +194,11 @@ def _block(g: Gen, ws: SheetData, inp: _Inputs, data: tuple[SheetData, int, int,
         kinds += ["share", "diff", "ratio", "cum"]
     if data:
         kinds += ["sumifs", "sumifs"]
+    if inp.rounding is not None:
+        kinds += ["blank_round"] * 8
+    else:
+        kinds += ["blank_round", "blank_round"]
+    kinds += ["guarded", "guarded", "flag"]
     kind = g.pick(kinds)
     ws.put(r, 1, g.pick({"scaled": ["Energy use (converted)", "Converted values", "Demand (PJ)"],
                          "growth": ["BAU projection", "Projected demand", "Growth case"],
@@ -235,6 +269,55 @@ def _block(g: Gen, ws: SheetData, inp: _Inputs, data: tuple[SheetData, int, int,
             for c in range(c1 + 1, c2 + 1):
                 ws.formula(rr, c, ws.ref(rr, c - 1), None, group)
         return last + 1, (f, last)
+    elif kind == "blank_round":
+        # IF(ISBLANK('Input Sheet'!C12),"",ROUND('Input Sheet'!C12*conv_factor,rounding_decimal_places))
+        digits: Expr | int = inp.rounding if inp.rounding is not None else g.pick([2, 3, 4])
+        factor = inp.conv if inp.conv is not None and g.chance(0.7) else inp.factor
+        on_prev = prev is not None and g.chance(0.25)
+        form = g.pick(["mul", "mul", "mul", "div", "plain", "mul1000"])
+        p0 = prev[0] if prev is not None else f
+
+        def base(rr: int, c: int) -> Expr:
+            return ws.ref(p0 + rr - f, c) if on_prev else inp_ref(rr, c)
+
+        def body(x: Expr) -> Expr:
+            if form == "mul":
+                return x * factor
+            if form == "div":
+                return x / factor
+            if form == "mul1000":
+                return x * factor / 1000
+            return x
+        blank = g.pick([lambda x: call("ISBLANK", x), lambda x: call("ISBLANK", x),
+                        lambda x: x.eq("")])
+        make = lambda rr, c: call("IF", blank(base(rr, c)), "",  # noqa: E731
+                                  call("ROUND", body(base(rr, c)), digits))
+    elif kind == "guarded":
+        # Division guarded against zero: IF(x=0,0,y/x), IF(x<>0,ROUND(y/x,2),"")
+        style = g.pick(["eq0", "ne0", "round"])
+
+        def guarded(rr: int, c: int) -> Expr:
+            x, y = inp_ref(rr, c), ws.ref(hr, c, abs_row=True)
+            if style == "eq0":
+                return call("IF", x.eq(0), 0, x * inp.factor / y)
+            if style == "ne0":
+                return call("IF", x.ne(0), x / inp.factor, "")
+            return call("IF", x.gt(0), call("ROUND", x * inp.factor / (1 + inp.growth), 2), 0)
+        make = guarded
+    elif kind == "flag":
+        # Policy flags with OR/AND and chart gaps with NA().
+        style = g.pick(["or", "and", "na", "bool"])
+
+        def flag(rr: int, c: int) -> Expr:
+            x, y = inp_ref(rr, c), ws.ref(hr, c, abs_row=True)
+            if style == "or":
+                return call("IF", call("OR", y.lt(inp.start), x.le(0)), x, x * (1 - inp.cut))
+            if style == "and":
+                return call("IF", call("AND", y.ge(inp.start), x.gt(0)), x * (1 - inp.cut), x)
+            if style == "na":
+                return call("IF", x.gt(0), x * inp.factor, call("NA"))
+            return call("IF", y.ge(inp.start), call("TRUE"), call("FALSE"))
+        make = flag
     elif kind == "round_sum":
         make = lambda rr, c: call("ROUND", inp_ref(rr, c) * inp.factor, 2)  # noqa: E731
     elif kind == "sumifs":
@@ -267,11 +350,12 @@ def _block(g: Gen, ws: SheetData, inp: _Inputs, data: tuple[SheetData, int, int,
         for c in range(c1, c2 + 1):
             ws.formula(rr, c, make(rr, c), None, group)
     end = last + 1
-    if g.chance(0.5):
+    if g.chance(0.3) and kind not in ("blank_round", "flag"):
         ws.put(end, 1, g.total_label(), bold=True)
         g.fill_right(ws, end, c1, c2, lambda c: call("SUM", ws.rng(f, c, last, c)))
         end += 1
-    return end, (f, last)
+    # A block of flags (TRUE/FALSE) is no base for shares or differences.
+    return end, (prev if kind == "flag" else (f, last))
 
 
 def _copy_inputs(ws: SheetData, f: int, n: int, c1: int, width: int, make: Cell) -> None:

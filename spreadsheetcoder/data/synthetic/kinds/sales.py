@@ -78,7 +78,8 @@ def sales_matrix(g: Gen) -> None:
     tot = cols.get("total")
     if "share" in cols and tot:
         grand = ws.ref(total_row, tot, abs_row=True, abs_col=g.chance(0.7))
-        g.fill_down(ws, cols["share"], first, last, lambda rr: ws.ref(rr, tot) / grand, g.percent)
+        share_div = g.divider()
+        g.fill_down(ws, cols["share"], first, last, lambda rr: share_div(ws.ref(rr, tot), grand), g.percent)
     if "rank" in cols and tot:
         block = ws.rng(first, tot, last, tot, abs_rows=True, abs_cols=g.chance(0.5))
         fn = g.pick(["RANK", "RANK", "RANK.EQ"])

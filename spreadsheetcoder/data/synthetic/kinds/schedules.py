@@ -67,11 +67,12 @@ def loan_schedule(g: Gen) -> None:
     cn, cd, cb, cp, ci, cpr, ce, cc = (c0 + k for k in range(8))
     for k in range(n):
         ws.put(first + k, cn, float(k + 1))
-    date_style = g.pick(["edate_start", "edate_prev"])
+    date_style = g.pick(["edate_start", "edate_prev", "date_prev"])
     months = 12 // ppy
     ws.formula(first, cd, call("EDATE", first_date, 0) if date_style == "edate_start" else first_date, g.date)
     g.fill_down(ws, cd, first + 1, last, lambda rr: call("EDATE", first_date, ws.ref(rr, cn) * months - months)
-                if date_style == "edate_start" else call("EDATE", ws.ref(rr - 1, cd), months), g.date)
+                if date_style == "edate_start" else call("EDATE", ws.ref(rr - 1, cd), months) if date_style == "edate_prev"
+                else call("DATE", call("YEAR", ws.ref(rr - 1, cd)), call("MONTH", ws.ref(rr - 1, cd)) + months, 1), g.date)
     int_style = g.pick(["mul", "mul", "round", "ipmt"])
     prin_style = g.pick(["diff", "ppmt"]) if int_style == "ipmt" else "diff"
     last_fix = g.chance(0.3)
@@ -183,7 +184,11 @@ def cash_flows(g: Gen) -> None:
         ws.put(first + k, c0, float(k))
         ws.put(first + k, c0 + 2, invest if k == 0 else round(-invest * g.rng.uniform(0.12, 0.45), 0), g.money)
     ws.put(first, c0 + 1, start, g.date)
-    g.fill_down(ws, c0 + 1, first + 1, last, lambda rr: call("EDATE", ws.ref(rr - 1, c0 + 1), 12), g.date)
+    if g.chance(0.5):
+        g.fill_down(ws, c0 + 1, first + 1, last, lambda rr: call("EDATE", ws.ref(rr - 1, c0 + 1), 12), g.date)
+    else:
+        g.fill_down(ws, c0 + 1, first + 1, last, lambda rr: call(
+            "DATE", call("YEAR", ws.ref(rr - 1, c0 + 1)) + 1, call("MONTH", ws.ref(rr - 1, c0 + 1)), 1), g.date)
     g.fill_down(ws, c0 + 3, first, last, lambda rr: 1 / (1 + rate) ** ws.ref(rr, c0), "0.0000")
     g.fill_down(ws, c0 + 4, first, last, lambda rr: ws.ref(rr, c0 + 2) * ws.ref(rr, c0 + 3), g.money)
     ws.formula(first, c0 + 5, ws.ref(first, c0 + 2), g.money)
