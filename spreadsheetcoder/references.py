@@ -16,6 +16,7 @@ as in Excel and openpyxl.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .constants import MAX_COL, MAX_ROW
@@ -448,6 +449,11 @@ def format_reference(ref: Reference, origin: tuple[int, int]) -> str:
         ValueError: when a relative part falls off the sheet at ``origin``, or ``ref`` has
             neither corners nor a name.
     """
+    return _format_reference(ref, lambda corner: _a1_corner(corner, origin))
+
+
+def _format_reference(ref: Reference, corner_text: Callable[[Corner], str]) -> str:
+    """Text of ``ref`` with its corners written by ``corner_text`` (A1 or R1C1)."""
     prefix = "" if ref.sheet is None else quote_sheet(ref.sheet) + "!"
     if ref.spec is not None:
         return f"{prefix}{ref.name or ''}{ref.spec}"
@@ -456,8 +462,8 @@ def format_reference(ref: Reference, origin: tuple[int, int]) -> str:
     if ref.start is None:
         raise ValueError(f"reference {ref!r} has neither a corner nor a name")
     if ref.end is None:
-        return prefix + _a1_corner(ref.start, origin)
-    return f"{prefix}{_a1_corner(ref.start, origin)}:{_a1_corner(ref.end, origin)}"
+        return prefix + corner_text(ref.start)
+    return f"{prefix}{corner_text(ref.start)}:{corner_text(ref.end)}"
 
 
 def _r1c1_part(letter: str, value: int, absolute: bool) -> str:
@@ -475,13 +481,4 @@ def _r1c1_corner(corner: Corner) -> str:
 
 def relative_reference(ref: Reference) -> str:
     """R1C1 text of ``ref``: ``"R[-8]C:R[-1]C"``, ``"Inputs!R2C3"``, ``"C[-3]:C[-3]"`` for a column."""
-    prefix = "" if ref.sheet is None else quote_sheet(ref.sheet) + "!"
-    if ref.spec is not None:
-        return f"{prefix}{ref.name or ''}{ref.spec}"
-    if ref.name is not None:
-        return prefix + ref.name
-    if ref.start is None:
-        raise ValueError(f"reference {ref!r} has neither a corner nor a name")
-    if ref.end is None:
-        return prefix + _r1c1_corner(ref.start)
-    return f"{prefix}{_r1c1_corner(ref.start)}:{_r1c1_corner(ref.end)}"
+    return _format_reference(ref, _r1c1_corner)
