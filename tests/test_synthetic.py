@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
 from openpyxl.utils.datetime import to_excel
-from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from spreadsheetcoder.data.synthetic import (
     CORPUS_FUNCTIONS,
@@ -34,6 +34,8 @@ QUICK_KINDS = ["income_statement", "budget_vs_actual", "price_lookup", "orders_t
 
 
 def _formula_text(value: object) -> str | None:
+    if isinstance(value, DataTableFormula):
+        return f"=TABLE(,{value.r1})"
     text = value.text if isinstance(value, ArrayFormula) else value
     return text if isinstance(text, str) and text.startswith("=") else None
 
@@ -249,7 +251,7 @@ def test_values_agree_on_random_books(tmp_path: Path) -> None:
     assert total.rate >= 0.999, total.mismatches[:5]
 
 
-def test_cli_synth_then_extract(tmp_path, capsys):
+def test_cli_synth_then_extract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json as _json
 
     from spreadsheetcoder.cli import main

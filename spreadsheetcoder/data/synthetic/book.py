@@ -46,6 +46,8 @@ class CellData:
         group: fill group id; cells of one group hold the same relative formula (fill-down or
             fill-right) and may be written as one shared formula.
         array_ref: for the top-left cell of an array (CSE) formula, the range it covers.
+        data_table: for the first result cell of a what-if data table (``{=TABLE(,B3)}``), the
+            result range and the column input cell, written as ``<f t="dataTable" .../>``.
     """
 
     value: Scalar
@@ -53,6 +55,7 @@ class CellData:
     style: Style = (None, False)
     group: int | None = None
     array_ref: str | None = None
+    data_table: tuple[str, str] | None = None
 
 
 @dataclass

@@ -6,7 +6,9 @@ it cannot handle (unsupported function, or an error where the file has a value) 
 ``soffice`` is installed. Each cell's cached value in the file is compared with the engines'.
 Excel tables' structured references (``Table1[[#This Row],[Qty]]``), which the Python engines do
 not parse, are first rewritten to the A1 ranges they denote, and whole columns to the used rows.
-The engines are test dependencies, imported lazily.
+Cells no engine can reproduce (volatile TODAY/RAND, DDE links, what-if data tables, LAMBDA and
+ANCHORARRAY) are counted as unverifiable without asking the engines; the engines' copy holds their
+cached values instead. The engines are test dependencies, imported lazily.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from openpyxl import load_workbook
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import to_excel
-from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from .book import quote_sheet
 
@@ -37,6 +39,9 @@ __all__ = ["CheckReport", "check_workbook", "values_agree"]
 REL_TOL = 1e-9
 # Results that cancel to ~0 (a loan's final balance) differ by rounding noise only; compare those absolutely.
 ABS_TOL = 1e-9
+# Functions whose cached value no engine reproduces: volatile, external links, data tables, and
+# LAMBDA / ANCHORARRAY, which the engines do not implement.
+UNCHECKABLE = frozenset({"TODAY", "NOW", "RAND", "RANDBETWEEN", "DDE", "TABLE", "LAMBDA", "ANCHORARRAY"})
 _ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
 
 
@@ -47,8 +52,9 @@ class CheckReport:
     Attributes:
         cells: formula cells compared; agree: cells whose cached value an engine reproduced.
         by_formulas / by_pycel / by_libreoffice: of those, how many each engine confirmed.
-        unverifiable: cells no engine could evaluate (each answered #NAME? or "unknown function");
-            they are left out of ``rate``.
+        unverifiable: cells no engine could evaluate (each answered #NAME? or "unknown function",
+            or the formula calls an ``UNCHECKABLE`` function or is a data table); they are left
+            out of ``rate``.
         mismatches: (workbook, cell, formula, cached, engine values) for the others.
     """
 
@@ -151,9 +157,32 @@ def _engine_formula(formula: str, row: int, host: str, tables: dict[str, tuple[s
     return tok.render()
 
 
-def _engine_copy(path: Path, tmp: Path) -> tuple[Path, dict[tuple[str, str], str]]:
-    """A copy of the workbook for the engines (structured refs rewritten) and its formulas."""
+def _uncheckable(formula: str) -> bool:
+    """Whether the formula calls a function whose value no engine can reproduce."""
+    for tok in Tokenizer(formula).items:
+        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
+            name = tok.value[:-1].upper()
+            if name.rpartition(".")[2] in UNCHECKABLE or name in UNCHECKABLE:
+                return True
+    return False
+
+
+def _table_text(table: DataTableFormula) -> str:
+    if table.dt2D in (True, "1", "true"):
+        return f"=TABLE({table.r1 or ''},{table.r2 or ''})"
+    if table.dtr in (True, "1", "true"):
+        return f"=TABLE({table.r1 or ''},)"
+    return f"=TABLE(,{table.r1 or ''})"
+
+
+def _engine_copy(path: Path, tmp: Path, cached_wb: Any = None
+                 ) -> tuple[Path, dict[tuple[str, str], str], set[tuple[str, str]]]:
+    """A copy of the workbook for the engines (structured refs rewritten), its formulas, and the
+    formula cells no engine can reproduce (their cached values stand in for them in the copy)."""
     wb = load_workbook(path)
+    if cached_wb is None:
+        cached_wb = load_workbook(path, data_only=True)
+    skipped: set[tuple[str, str]] = set()
     max_rows = {ws.title.lower(): ws.max_row for ws in wb.worksheets}
     tables = {}
     for ws in wb.worksheets:
@@ -165,8 +194,14 @@ def _engine_copy(path: Path, tmp: Path) -> tuple[Path, dict[tuple[str, str], str
             for cell in row:
                 v = cell.value
                 text = v.text if isinstance(v, ArrayFormula) else v
+                if isinstance(v, DataTableFormula):
+                    text = _table_text(v)
                 if isinstance(text, str) and text.startswith("="):
                     formulas[(ws.title, cell.coordinate)] = text
+                    if isinstance(v, DataTableFormula) or _uncheckable(text):
+                        skipped.add((ws.title, cell.coordinate))
+                        cell.value = cached_wb[ws.title][cell.coordinate].value
+                        continue
                     new = _engine_formula(text, cell.row, ws.title, tables, max_rows)
                     if new != text:
                         cell.value = ArrayFormula(v.ref, new) if isinstance(v, ArrayFormula) else new
@@ -174,7 +209,7 @@ def _engine_copy(path: Path, tmp: Path) -> tuple[Path, dict[tuple[str, str], str
             del ws.tables[name]
     out = tmp / path.name
     wb.save(out)
-    return out, formulas
+    return out, formulas, skipped
 
 
 def _formulas_values(path: Path) -> dict[tuple[str, str], Any]:
@@ -249,7 +284,7 @@ def check_workbook(path: Path, use_libreoffice: bool = True) -> CheckReport:
     report = CheckReport()
     cached_wb = load_workbook(path, data_only=True)
     with tempfile.TemporaryDirectory() as tmp:
-        copy, formulas = _engine_copy(Path(path), Path(tmp))
+        copy, formulas, skipped = _engine_copy(Path(path), Path(tmp), cached_wb)
         try:
             engine = _formulas_values(copy)
         except Exception as exc:
@@ -259,6 +294,9 @@ def check_workbook(path: Path, use_libreoffice: bool = True) -> CheckReport:
         unresolved: list[tuple[str, str, str, Any, tuple[Any, ...]]] = []
         for (sheet, ref), text in formulas.items():
             report.cells += 1
+            if (sheet, ref) in skipped:
+                report.unverifiable += 1
+                continue
             cached = cached_wb[sheet][ref].value
             value = engine.get((sheet.upper(), ref))
             if value is not None and values_agree(cached, value):

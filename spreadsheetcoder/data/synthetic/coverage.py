@@ -15,12 +15,6 @@ CORPUS_FUNCTIONS = tuple(["MATCH", "IF", "INDEX", "IFERROR", "VLOOKUP", "ROUND",
 
 _FOREIGN = "not an Excel worksheet function (add-in, user-defined or foreign-application name)"
 NOT_GENERATED: dict[str, str] = {
-    "TODAY": "volatile: its value is the day the file is opened",
-    "RAND": "volatile: a new random number on every recalculation",
-    "TABLE": "what-if data-table marker written by Excel itself, not a formula people type",
-    "DDE": "dynamic data exchange link to another running application",
-    "ANCHORARRAY": "the spill operator (A1#) needs dynamic-array cell metadata",
-    "LAMBDA": "needs lambda parameters (_xlpm.) that neither checking engine evaluates",
     "DOFMT": _FOREIGN, "NUMFMT": _FOREIGN, "IPCSUMMENPRODUKTINTERN": _FOREIGN, "DOTSTATQUERY": _FOREIGN,
     "SQUARE": _FOREIGN, "_FV": _FOREIGN, "__XLUDF.DUMMYFUNCTION": _FOREIGN,
 }

@@ -2,7 +2,7 @@
 
 openpyxl cannot write cached values, so the package is written here directly: content types,
 relationships, workbook (sheets, defined names), one XML part per sheet (shared strings for
-constants, ``t="str"`` for text results, shared and array formulas, merged cells), styles with
+constants, ``t="str"`` for text results, shared, array and data-table formulas, merged cells), styles with
 the number formats in use, and one table part per Excel table. Output is byte-for-byte
 deterministic: parts are written in a fixed order with a fixed timestamp.
 """
@@ -165,7 +165,10 @@ def _sheet_xml(sheet: SheetData, styles: _Styles, strings: _Strings, shared: boo
             formula = ""
             if cell.formula is not None:
                 body = escape(cell.formula)
-                if cell.array_ref is not None:
+                if cell.data_table is not None:
+                    ref_dt, r1_dt = cell.data_table
+                    formula = f'<f t="dataTable" ref="{ref_dt}" dt2D="0" dtr="0" r1="{r1_dt}"/>'
+                elif cell.array_ref is not None:
                     formula = f'<f t="array" ref="{cell.array_ref}">{body}</f>'
                 elif (r, c) in masters:
                     mref, si = masters[(r, c)]

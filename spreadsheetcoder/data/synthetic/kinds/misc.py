@@ -1,18 +1,21 @@
 """Utility sheets: dates and times, rounding, financial calculators, data-type audits, dynamic
-lists (UNIQUE/FILTER/SEQUENCE/TEXTSPLIT as array formulas) and self-documenting formula sheets."""
+lists (UNIQUE/FILTER/SEQUENCE/TEXTSPLIT as array formulas), self-documenting formula sheets and a
+"live values" panel (TODAY, RAND, LAMBDA, ANCHORARRAY, DDE links, a what-if data table) whose cached
+values no other engine can reproduce: TODAY is a generation date drawn from the workbook's random
+stream, RAND a draw from it, a dead DDE link caches ``#REF!``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 
-from ..book import SheetData
+from ..book import CellData, SheetData, a1
 from ..ctx import Gen
 from ..expr import Expr, lift
 from ..functions import call
 from ..names import POOLS
 from ..refs import index_ref, indirect, range_to, row_here
-from ..values import NA, Scalar, serial
+from ..values import NA, REF, Scalar, serial
 from .panels import array_formula, column_panel, rows_panel
 
 __all__ = ["MISC_PANELS", "utility_sheet"]
@@ -206,12 +209,83 @@ def _docs(g: Gen, ws: SheetData, r: int, c: int) -> int:
     return row + 1
 
 
+def _live(g: Gen, ws: SheetData, r: int, c: int) -> int:
+    """Volatile and Excel-only formulas: as-of date, random draws, a LAMBDA, a spill reference, a
+    DDE link and a one-variable data table, each written at a low rate."""
+    ws.put(r, c, g.pick(["Live values", "Scenario", "Sensitivity", "Snapshot"]), bold=True)
+    row = r + 1
+    today = g.day(g.year + 1)  # the generation date: fixed by the workbook's random stream
+    if g.chance(0.7):
+        ws.put(row, c, g.pick(["As of", "Today", "Report date"]))
+        ws.formula(row, c + 1, Expr("TODAY()", today), g.date)
+        opened = g.day()
+        ws.put(row + 1, c, g.pick(["Opened", "Start date", "Logged"]))
+        ws.put(row + 1, c + 1, opened, g.date)
+        ws.put(row + 2, c, g.pick(["Days open", "Age (days)", "Days elapsed"]))
+        ws.formula(row + 2, c + 1, Expr(f"TODAY()-{ws.ref(row + 1, c + 1).text}", today - opened, home=ws))
+        row += 4
+    if g.chance(0.6):
+        n = g.randint(3, 6)
+        items = g.pool(g.pick(["region", "department", "city"]), n)
+        g.header(ws, row, c, [g.pick(["Item", "Name", "Entry"]), g.pick(["Random", "Tie-breaker", "Sample key"])])
+        for i, item in enumerate(items):
+            ws.put(row + 1 + i, c, item)
+        g.fill_down(ws, c + 1, row + 1, row + n, lambda _: Expr("RAND()", g.rng.random()), "0.0000")
+        row += n + 2
+    if g.chance(0.6):
+        price = g.amount(10, 500)
+        k = g.pick([1.1, 1.2, 1.25, 1.5])
+        ws.put(row, c, g.pick(["Price", "Net", "Cost"]))
+        ws.put(row + 1, c, g.pick(["With markup", "Gross", "Marked up"]))
+        x = ws.ref(row, c + 1)
+        ws.put(row, c + 1, price, g.money)
+        ws.formula(row + 1, c + 1, Expr(f"_xlfn.LAMBDA(_xlpm.x,_xlpm.x*{k})({x.text})", price * k, home=ws),
+                   g.money)
+        row += 3
+    if g.chance(0.6):
+        n = g.randint(3, 8)
+        ws.put(row, c, g.pick(["Spill total", "Sum of list", "Total of spill"]))
+        h = array_formula(ws, row, c + 2, call("SEQUENCE", n))
+        anchor = ws.ref(row, c + 2).text
+        ws.formula(row, c + 1, Expr(f"SUM(_xlfn.ANCHORARRAY({anchor}))", float(n * (n + 1) // 2), home=ws))
+        row += h + 1
+    if g.chance(0.5):
+        app, topic = g.pick([("Excel", "[Book1]Sheet1"), ("Excel", "[Prices.xls]Feed"), ("REUTER", "IBM"),
+                             ("MT4", "BID")])
+        item = g.pick(["R1C1", "R2C3", "LAST", "EURUSD"])
+        ws.put(row, c, g.pick(["Linked value", "Live feed", "DDE link"]))
+        ws.formula(row, c + 1, Expr(f'DDE("{app}","{topic}","{item}")', REF))
+        row += 2
+    if g.chance(0.6):
+        base, rate = g.amount(100, 5000), g.pick([0.02, 0.03, 0.05])
+        ws.put(row, c, g.pick(["Base", "Amount", "Principal"]))
+        ws.put(row, c + 1, base, g.money)
+        ws.put(row + 1, c, g.pick(["Rate", "Growth", "Uplift"]))
+        ws.put(row + 1, c + 1, rate, g.percent)
+        b, x = ws.ref(row, c + 1), ws.ref(row + 1, c + 1)
+        ws.formula(row + 2, c + 1, Expr(f"{b.text}*(1+{x.text})", base * (1 + rate), home=ws), g.money)
+        rates = [rate + 0.01 * i for i in range(g.randint(3, 6))]
+        first = row + 3
+        ref = f"{a1(first, c + 1)}:{a1(first + len(rates) - 1, c + 1)}"
+        for i, v in enumerate(rates):
+            ws.put(first + i, c, v, g.percent)
+            value = base * (1 + v)
+            if i == 0:
+                ws.cells[(first, c + 1)] = CellData(value, f"TABLE(,{x.text})", (g.money, False),
+                                                    data_table=(ref, x.text))
+            else:
+                ws.put(first + i, c + 1, value, g.money)
+        row = first + len(rates) + 1
+    return row
+
+
 MISC_PANELS: dict[str, Callable[[Gen, SheetData, int, int], int]] = {
-    "dates": _dates, "rounding": _rounding, "finance": _finance, "audit": _audit, "lists": _lists, "docs": _docs}
+    "dates": _dates, "rounding": _rounding, "finance": _finance, "audit": _audit, "lists": _lists, "docs": _docs,
+    "live": _live}
 
 
 def utility_sheet(g: Gen) -> None:
-    """A utility sheet of 2-3 panels (dates, rounding, finance, audits, dynamic lists, docs)."""
+    """A utility sheet of 2-3 panels (dates, rounding, finance, audits, dynamic lists, docs, live values)."""
     ws = g.sheet(g.pick(["Tools", "Utilities", "Helpers", "Checks", "Reference", "Notes", "Scratch"]))
     r0, c0 = g.origin()
     r = r0
