@@ -9,8 +9,8 @@ filled down 500 rows counts once. At inference the targets are empty cells the u
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 
 from openpyxl.formula.translate import Translator
 
@@ -21,7 +21,7 @@ from .sheet import Cell, Sheet, Workbook
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Target", "list_targets", "named_cells"]
+__all__ = ["Target", "distinct_targets", "list_targets", "named_cells"]
 
 # Unrepresentable formulas still need a relative key for de-duplication: shift them all to one far
 # cell with openpyxl's Translator, which moves relative references only.
@@ -85,11 +85,18 @@ def list_targets(sheet: Sheet, *, all_cells: bool = False) -> list[Target]:
     order (``all_cells=True``: every formula cell)."""
     if all_cells:
         return list(iter_formula_cells(sheet))
+    return distinct_targets(iter_formula_cells(sheet))
+
+
+def distinct_targets(targets: Iterable[Target]) -> list[Target]:
+    """The first of each relative formula among ``targets`` (in reading order), with its count of
+    occurrences (on copies: ``targets`` are left as they are, so a caller can keep every cell and
+    the distinct ones without parsing twice)."""
     first: dict[str, Target] = {}
-    for target in iter_formula_cells(sheet):
+    for target in targets:
         seen = first.get(target.key)
         if seen is None:
-            first[target.key] = target
+            first[target.key] = replace(target, occurrences=1)
         else:
             seen.occurrences += 1
     return list(first.values())

@@ -44,3 +44,12 @@ def test_named_cells_unknown_sheet_lists_the_sheets():
     book = Workbook("b.xlsx", [make_sheet({}, name="Data")])
     with pytest.raises(KeyError, match="Data"):
         named_cells(book, "Nope!A1")
+
+
+def test_distinct_targets_leaves_the_cell_list_untouched():
+    from spreadsheetcoder.targets import distinct_targets, iter_formula_cells
+
+    cells = list(iter_formula_cells(filled_sheet()))
+    distinct = distinct_targets(cells)
+    assert [t.occurrences for t in cells] == [1] * len(cells)
+    assert [(t.row, t.col, t.occurrences) for t in distinct] == [(1, 7, 2), (2, 4, 2), (4, 4, 2), (6, 2, 3)]

@@ -38,7 +38,7 @@ from ..formula import canonical_formula, formula_functions, reference_kinds, ren
 from ..reader import ReadLimits, read_workbook
 from ..references import format_a1
 from ..sheet import Workbook
-from ..targets import Target, iter_formula_cells, list_targets
+from ..targets import Target, distinct_targets, iter_formula_cells
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ def extract_workbook(
     for sheet in book.sheets:
         all_targets = list(iter_formula_cells(sheet))
         result.formula_cells += len(all_targets)
-        distinct = list_targets(sheet)
+        distinct = distinct_targets(all_targets)
         result.distinct += len(distinct)
         for target in distinct:
             if target.formula is None:
