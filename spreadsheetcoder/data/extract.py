@@ -144,7 +144,7 @@ def example_record(
 
 def visible_names(book: Workbook, sheet: str) -> list[str]:
     """Defined names a formula on ``sheet`` can use: workbook-scoped and the sheet's own, sorted."""
-    return sorted(set(book.defined_names) | set(book.sheet(sheet).defined_names), key=str.casefold)
+    return sorted(set(book.defined_names) | set(book.sheet(sheet).defined_names), key=lambda n: (n.casefold(), n))
 
 
 def extract_workbook(
