@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
-from .constants import CONTEXT_SETTINGS
+from .constants import CONTEXT_SETTINGS, WINDOW_RADIUS
 from .errors import SpreadsheetCoderError
 
 logger = logging.getLogger("spreadsheetcoder")
@@ -26,6 +26,8 @@ EPILOG = """examples:
   spreadsheetcoder synth -n 2000 -o synth/ --seed 1 && spreadsheetcoder extract synth -o synth.jsonl
   spreadsheetcoder stats corpus.jsonl synth.jsonl --names real,synthetic
   spreadsheetcoder cache corpus.jsonl -o cache/ --splits ../shared/corpus/SPLITS.tsv
+  spreadsheetcoder train --config tiny --data cache/KEY --out runs/tiny --set max_steps=2000
+  torchrun --nproc_per_node=8 -m spreadsheetcoder train --config real --data cache/KEY --out runs/real
 """
 
 
@@ -39,7 +41,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     summary = extract(
         args.dir, args.output, setting=args.context, all_cells=args.all_cells,
-        workers=args.workers, progress=False if args.no_progress else None,
+        workers=args.workers, progress=False if args.no_progress else None, radius=args.radius,
     )
     stats = summary.to_json()
     if args.json:
@@ -92,7 +94,12 @@ def cmd_cache(args: argparse.Namespace) -> int:
     from .data.cache import CacheConfig, build_cache
     from .data.split import WorkbookSplitter
 
-    config = CacheConfig(setting=args.context, max_cell_tokens=args.max_cell_tokens)
+    radius = args.radius
+    if radius is None:
+        with open(args.inputs[0], encoding="utf-8") as handle:
+            first = handle.readline()
+        radius = json.loads(first)["context"]["radius"] if first.strip() else WINDOW_RADIUS
+    config = CacheConfig(setting=args.context, max_cell_tokens=args.max_cell_tokens, radius=int(radius))
     splitter = WorkbookSplitter(args.splits)
     folder = build_cache(args.inputs, args.output, config=config, splitter=splitter,
                          progress=False if args.no_progress else None, force=args.force)
@@ -103,6 +110,58 @@ def cmd_cache(args: argparse.Namespace) -> int:
         print(f"{meta['examples']} examples ({meta['by_split']}), {meta['cells']} cells, {meta['texts']} distinct "
               f"texts, vocabularies {meta['sketch_vocab']} + {meta['range_vocab']}, covered {meta['covered']:.1%} "
               f"-> {folder}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .model.train import load_options, train
+
+    overrides = list(args.set or [])
+    for key in ("data", "out"):
+        if getattr(args, key) is not None:
+            overrides.append(f"{key}={getattr(args, key)}")
+    if args.resume:
+        overrides.append("resume=true")
+    options = load_options(args.config, overrides)
+    if not options.data:
+        raise ValueError("no training data: give --data CACHE_DIR (built by `spreadsheetcoder cache`)")
+    last = train(options, progress=False if args.no_progress else None)
+    if args.json:
+        print(json.dumps(last))
+    else:
+        print(f"trained to step {last.get('step')}: {last} -> {options.out}/model")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .data.split import WorkbookSplitter
+    from .evaluation import evaluate_folder
+
+    predictor = None
+    if args.model is not None:
+        from .model.predict import FormulaPredictor
+
+        predictor = FormulaPredictor(args.model, device=args.device, beam=args.beam, batch_size=args.batch_size)
+    elif not args.baselines_only:
+        raise ValueError("give --model CHECKPOINT_DIR (a run's model/ folder), or --baselines-only")
+    splitter = WorkbookSplitter(args.splits) if args.splits else None
+    result = evaluate_folder(args.dir, predictor=predictor, split=args.split, setting=args.context, k=args.k,
+                             splitter=splitter, predictions=args.predictions,
+                             progress=False if args.no_progress else None, limit_workbooks=args.limit_workbooks)
+    if args.model is not None:
+        result["model_path"] = str(args.model)
+    if args.output:
+        Path(args.output).write_text(json.dumps(result, indent=2), encoding="utf-8")
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    systems = ([("model", result["model"])] if "model" in result else []) + list(result["baselines"].items())
+    print(f"{result['targets']} targets in {result['workbooks']} workbooks ({result['split']} split, "
+          f"{result['context']} context, {result['failed']} unreadable)")
+    keys = ("formula_top1", "formula_top5", "sketch_top1", "range_top1", "exec_top1", "coverage")
+    print(f"{'system':<8}" + "".join(f"{k:>14}" for k in keys))
+    for name, metrics in systems:
+        print(f"{name:<8}" + "".join(f"{metrics.get(k, 0):>14.3f}" for k in keys))
     return 0
 
 
@@ -134,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--context", choices=CONTEXT_SETTINGS, default="values",
                    help="values: neighbouring formula cells show cached values only; formulas: their relative formulas too")
     p.add_argument("--all-cells", action="store_true", help="one example per formula cell, not per distinct formula")
+    p.add_argument("--radius", type=int, default=WINDOW_RADIUS, metavar="R",
+                   help="context window half-size written per example (training data for a model with "
+                        "window W and tile T needs W + T - 1; the default model config needs 16)")
     p.add_argument("--workers", type=int, default=None, metavar="N", help="worker processes (default: all cores)")
     p.add_argument("--json", action="store_true", help="print the statistics as one JSON object on the last line")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -192,10 +254,65 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--splits", default=None, metavar="TSV",
                    help="fixed split by workbook (file<TAB>split), e.g. ../shared/corpus/SPLITS.tsv; others are hashed")
     p.add_argument("--max-cell-tokens", type=int, default=12, metavar="N", help="WordPiece tokens kept per cell")
+    p.add_argument("--radius", type=int, default=None, metavar="R",
+                   help="window half-size the examples were extracted with (default: read from the first example)")
     p.add_argument("--force", action="store_true", help="rebuild even if a cache with the same key exists")
     p.add_argument("--json", action="store_true", help="print the cache's meta.json as one JSON line")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=cmd_cache)
+
+    p = sub.add_parser(
+        "train",
+        help="train a SpreadsheetCoder model on a training cache",
+        description=(
+            "Train on the train split of a cache folder (spreadsheetcoder cache), evaluating on its dev split. "
+            "Runs on one CPU or GPU, or under torchrun --nproc_per_node=N (DistributedDataParallel). The run "
+            "folder OUT gets train_config.json, config.json, metrics.jsonl (one JSON object per logged step), "
+            "checkpoint/ (latest, resumable with --resume) and model/ (best dev loss: what evaluate loads)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--config", default="tiny", metavar="PRESET_OR_JSON",
+                   help="a model preset (tiny, small, real) or a JSON file of training options")
+    p.add_argument("--data", default=None, metavar="CACHE_DIR", help="training cache folder")
+    p.add_argument("--out", default=None, metavar="RUN_DIR", help="run folder (default runs/run)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a training option (lr=3e-4, max_steps=5000) or a model field (model.d_model=128)")
+    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint")
+    p.add_argument("--json", action="store_true", help="print the last metrics as one JSON line")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="score a model and the rule/copy baselines on a folder of workbooks",
+        description=(
+            "The fixed protocol of DESIGN.md: workbooks of the chosen split (DIR/SPLITS.tsv when present, else a "
+            "hash of the path), one target per distinct relative formula per sheet, the target emptied. Reports "
+            "formula/sketch/range top-1 and top-5, execution match and coverage for the model and for two baselines "
+            "(rule: AutoSum of the block above or left, else the neighbour's formula shifted; copy: the nearest "
+            "formula in the row or column shifted), broken down by function, source folder, reference kind and "
+            "sketch length, and macro-averaged by workbook."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("dir", metavar="DIR", help="folder of workbooks (or one workbook)")
+    p.add_argument("--model", default=None, metavar="CHECKPOINT_DIR", help="a model folder (a run's model/)")
+    p.add_argument("--baselines-only", action="store_true", help="score the baselines without a model")
+    p.add_argument("--split", default="dev", choices=("dev", "test", "train", "all"), help="which workbooks")
+    p.add_argument("--splits", default=None, metavar="TSV", help="split file (default: DIR/SPLITS.tsv if present)")
+    p.add_argument("--context", choices=CONTEXT_SETTINGS, default="values",
+                   help="values: neighbouring formulas hidden (the paper's setting); formulas: visible")
+    p.add_argument("-k", type=int, default=5, help="candidates per target")
+    p.add_argument("--beam", type=int, default=5, help="beam width of the model")
+    p.add_argument("--batch-size", type=int, default=32, help="targets decoded together")
+    p.add_argument("--device", default="cpu", help="torch device of the model (cpu, cuda)")
+    p.add_argument("--limit-workbooks", type=int, default=None, metavar="N", help="at most N workbooks")
+    p.add_argument("--predictions", default=None, metavar="JSONL", help="write every target's candidates here")
+    p.add_argument("-o", "--output", default=None, metavar="JSON", help="write the result here too")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=cmd_evaluate)
     return parser
 
 

@@ -191,7 +191,9 @@ class SheetContext:
         return text
 
     def header_rows(self, row: int, col: int) -> tuple[int, ...]:
-        return find_header_rows(self.sheet, row, col, radius=self.radius, index=self.index)
+        # Header detection looks at the standard window whatever radius the context is cut to, so a
+        # wider extract (for a tiling encoder) finds the same headers as inference does.
+        return find_header_rows(self.sheet, row, col, radius=WINDOW_RADIUS, index=self.index)
 
     def window(self, row: int, col: int) -> ContextWindow:
         """Context of cell ``(row, col)``, which is masked whatever it holds."""

@@ -12,9 +12,12 @@ structured reference    ``<struct>`` ``table:NAME`` ``spec:[...]``
 ======================  ==============================================================
 
 ``sheet`` is ``sheet:=`` for the formula's own sheet or ``sheet:K``, a pointer into the
-workbook's sheet names. A row is ``r-3`` (offset from the target), ``R12`` (absolute, ``$12``) or
-``r*`` (whole column); a column likewise ``c+2``, ``C4`` or ``c*``. ``decode_formula`` inverts
-``formula_tokens`` exactly, so a prediction renders back to A1 at the target.
+workbook's sheet names. A row is ``r-3`` (offset from the target), ``R12`` (absolute, ``$12``),
+``r*`` (whole column) or, for a relative row beyond the window, an anchor such as ``r^first``
+(anchors.py: the first data row, the top of the block above, the row with the target's label on
+another sheet, ...); a column likewise ``c+2``, ``C4``, ``c*`` or ``c^left``. ``RefContext``
+carries what the pointers and anchors refer to; ``decode_formula`` inverts ``formula_tokens``
+exactly with the same context, so a prediction renders back to A1 at the target.
 """
 
 from __future__ import annotations
@@ -22,18 +25,19 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .constants import RANGE_PLACEHOLDER
+from .anchors import ANCHOR_NAMES, OWN
+from .constants import RANGE_PLACEHOLDER, WINDOW_RADIUS
 from .errors import FormulaError
 from .formula import Formula
 from .references import Corner, Reference
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SPECIALS", "Vocab", "decode_formula", "formula_tokens", "range_tokens"]
+__all__ = ["SPECIALS", "RefContext", "Vocab", "decode_formula", "formula_tokens", "range_tokens"]
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 SPECIALS = (PAD, BOS, EOS, UNK)
@@ -41,68 +45,106 @@ CELL, AREA, NAME, STRUCT = "<cell>", "<area>", "<name>", "<struct>"
 OWN_SHEET = "sheet:="
 
 
-def _axis_token(value: int | None, absolute: bool, rel: str, abs_: str) -> str:
+@dataclass(frozen=True)
+class RefContext:
+    """What a target's references are tokenised against.
+
+    Attributes:
+        own_sheet: the target's sheet (``sheet:=``).
+        sheets: the workbook's sheet names in tab order (``sheet:K`` points into them).
+        names: the defined names visible from the target's sheet (``name:K``).
+        origin: the target cell ``(row, col)``; without it no anchors are used.
+        radius: offsets up to this size are written as offsets, farther ones try anchors first.
+        anchors: ``AnchorIndex.anchors`` of the target (``{"=": {"r^first": 2, ...}, "1": {...}}``).
+    """
+
+    own_sheet: str
+    sheets: Sequence[str] = ()
+    names: Sequence[str] = ()
+    origin: tuple[int, int] | None = None
+    radius: int = WINDOW_RADIUS
+    anchors: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+
+def _axis_token(value: int | None, absolute: bool, axis: int, sheet_key: str, ctx: RefContext) -> str:
+    rel, abs_ = ("r", "R") if axis == 0 else ("c", "C")
     if value is None:
         return f"{rel}*"
-    return f"{abs_}{value}" if absolute else f"{rel}{value:+d}"
+    if absolute:
+        return f"{abs_}{value}"
+    if abs(value) > ctx.radius and ctx.origin is not None:
+        target = ctx.origin[axis] + value
+        anchors = ctx.anchors.get(sheet_key, {})
+        for name in ANCHOR_NAMES:
+            if name[0] == rel and anchors.get(name) == target:
+                return name
+    return f"{rel}{value:+d}"
 
 
-def _corner_tokens(corner: Corner) -> list[str]:
-    return [_axis_token(corner.row, corner.row_abs, "r", "R"), _axis_token(corner.col, corner.col_abs, "c", "C")]
+def _corner_tokens(corner: Corner, sheet_key: str, ctx: RefContext) -> list[str]:
+    return [_axis_token(corner.row, corner.row_abs, 0, sheet_key, ctx),
+            _axis_token(corner.col, corner.col_abs, 1, sheet_key, ctx)]
 
 
-def range_tokens(ref: Reference, own_sheet: str, sheets: Sequence[str], names: Sequence[str]) -> list[str]:
+def range_tokens(ref: Reference, ctx: RefContext) -> list[str]:
     """Tokens of one reference (see the module docstring). Pointers that find nothing give ``<unk>``."""
     if ref.spec is not None:
         return [STRUCT, f"table:{ref.name or ''}", f"spec:{ref.spec}"]
     if ref.name is not None:
-        folded = [n.casefold() for n in names]
+        folded = [n.casefold() for n in ctx.names]
         key = ref.name.casefold()
         return [NAME, f"name:{folded.index(key)}" if key in folded else UNK]
-    if ref.sheet is None or ref.sheet.casefold() == own_sheet.casefold():
+    sheet_key = OWN
+    if ref.sheet is None or ref.sheet.casefold() == ctx.own_sheet.casefold():
         sheet = OWN_SHEET
     else:
-        folded = [s.casefold() for s in sheets]
-        sheet = f"sheet:{folded.index(ref.sheet.casefold())}" if ref.sheet.casefold() in folded else UNK
+        folded = [s.casefold() for s in ctx.sheets]
+        if ref.sheet.casefold() in folded:
+            sheet_key = str(folded.index(ref.sheet.casefold()))
+            sheet = f"sheet:{sheet_key}"
+        else:
+            sheet = UNK
     assert ref.start is not None
     if ref.end is None:
-        return [CELL, sheet, *_corner_tokens(ref.start)]
-    return [AREA, sheet, *_corner_tokens(ref.start), *_corner_tokens(ref.end)]
+        return [CELL, sheet, *_corner_tokens(ref.start, sheet_key, ctx)]
+    return [AREA, sheet, *_corner_tokens(ref.start, sheet_key, ctx), *_corner_tokens(ref.end, sheet_key, ctx)]
 
 
-def formula_tokens(
-    formula: Formula, own_sheet: str, sheets: Sequence[str], names: Sequence[str]
-) -> tuple[list[str], list[str]]:
+def formula_tokens(formula: Formula, ctx: RefContext) -> tuple[list[str], list[str]]:
     """``(sketch tokens + <eos>, range tokens)`` of a formula."""
     ranges: list[str] = []
     for ref in formula.ranges:
-        ranges += range_tokens(ref, own_sheet, sheets, names)
+        ranges += range_tokens(ref, ctx)
     return [*formula.sketch, EOS], ranges
 
 
-def _parse_axis(token: str, rel: str, abs_: str) -> tuple[int | None, bool]:
+def _parse_axis(token: str, axis: int, sheet_key: str, ctx: RefContext) -> tuple[int | None, bool]:
+    rel, abs_ = ("r", "R") if axis == 0 else ("c", "C")
     if token == f"{rel}*":
         return None, False
     if token.startswith(abs_) and token[1:].isdigit():
         return int(token[1:]), True
+    if token.startswith(f"{rel}^"):
+        if ctx.origin is None:
+            raise ValueError(f"anchor {token} needs the target cell")
+        return ctx.anchors[sheet_key][token] - ctx.origin[axis], False
     if token.startswith(rel):
         return int(token[1:]), False
     raise ValueError(token)
 
 
-def _parse_corner(row: str, col: str) -> Corner:
-    r, r_abs = _parse_axis(row, "r", "R")
-    c, c_abs = _parse_axis(col, "c", "C")
+def _parse_corner(row: str, col: str, sheet_key: str, ctx: RefContext) -> Corner:
+    r, r_abs = _parse_axis(row, 0, sheet_key, ctx)
+    c, c_abs = _parse_axis(col, 1, sheet_key, ctx)
     return Corner(r, c, r_abs, c_abs)
 
 
-def decode_formula(
-    sketch: Sequence[str], ranges: Sequence[str], own_sheet: str, sheets: Sequence[str], names: Sequence[str]
-) -> Formula:
+def decode_formula(sketch: Sequence[str], ranges: Sequence[str], ctx: RefContext) -> Formula:
     """The formula that ``sketch`` (with or without ``<eos>``) and ``ranges`` tokens describe.
 
     Raises ``FormulaError("undecodable")`` for ill-formed sequences (wrong group shapes, ``<unk>``,
-    pointers out of range, fewer or more groups than ``RANGE`` placeholders).
+    pointers out of range, anchors the target does not have, fewer or more groups than ``RANGE``
+    placeholders).
     """
     body = [t for t in sketch if t not in (BOS, EOS)]
     refs: list[Reference] = []
@@ -115,18 +157,22 @@ def decode_formula(
                 refs.append(Reference(name=table.removeprefix("table:"), spec=spec.removeprefix("spec:")))
                 i += 3
             elif head == NAME:
-                refs.append(Reference(name=names[int(ranges[i + 1].removeprefix("name:"))]))
+                refs.append(Reference(name=ctx.names[int(ranges[i + 1].removeprefix("name:"))]))
                 i += 2
             elif head in (CELL, AREA):
                 sheet_token = ranges[i + 1]
-                sheet = None if sheet_token == OWN_SHEET else sheets[int(sheet_token.removeprefix("sheet:"))]
-                start = _parse_corner(ranges[i + 2], ranges[i + 3])
-                end = _parse_corner(ranges[i + 4], ranges[i + 5]) if head == AREA else None
+                if sheet_token == OWN_SHEET:
+                    sheet, sheet_key = None, OWN
+                else:
+                    sheet_key = sheet_token.removeprefix("sheet:")
+                    sheet = ctx.sheets[int(sheet_key)]
+                start = _parse_corner(ranges[i + 2], ranges[i + 3], sheet_key, ctx)
+                end = _parse_corner(ranges[i + 4], ranges[i + 5], sheet_key, ctx) if head == AREA else None
                 refs.append(Reference(sheet=sheet, start=start, end=end))
                 i += 6 if head == AREA else 4
             else:
                 raise ValueError(head)
-    except (IndexError, ValueError) as err:
+    except (IndexError, ValueError, KeyError) as err:
         raise FormulaError("undecodable", " ".join([*body, "|", *ranges]), str(err)) from err
     if len(refs) != body.count(RANGE_PLACEHOLDER) or UNK in body:
         raise FormulaError("undecodable", " ".join([*body, "|", *ranges]), "ranges do not match the sketch")

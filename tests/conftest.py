@@ -8,3 +8,70 @@ from pathlib import Path
 TESTS = str(Path(__file__).resolve().parent)
 if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_SHEETS = ROOT / "sample_sheets"
+OVERFIT_EXAMPLES = 50
+
+
+@pytest.fixture(scope="session")
+def sample_cache(tmp_path_factory) -> Path:
+    """A training cache of every sample sheet (all in train), windows wide enough for the tiny model."""
+    from spreadsheetcoder.data.cache import CacheConfig, build_cache
+    from spreadsheetcoder.data.extract import extract
+    from spreadsheetcoder.data.split import WorkbookSplitter
+
+    folder = tmp_path_factory.mktemp("sample_cache")
+    extract(SAMPLE_SHEETS, folder / "examples.jsonl", radius=16, workers=1, progress=False)
+    return build_cache([folder / "examples.jsonl"], folder / "cache", config=CacheConfig(radius=16),
+                       splitter=WorkbookSplitter(dev=0.0, test=0.0), progress=False)
+
+
+def tiny_config(cache: Path, **overrides):
+    """The tiny preset on a small window (fast on two cores), vocabularies from ``cache``."""
+    from spreadsheetcoder.data.dataset import FormulaDataset
+    from spreadsheetcoder.model.configuration import SpreadsheetCoderConfig
+
+    data = FormulaDataset(cache, None)
+    return SpreadsheetCoderConfig.preset("tiny", **{
+        "sketch_vocab": data.sketch_vocab.tokens, "range_vocab": data.range_vocab.tokens,
+        "radius": 4, "tile": 4, **overrides})
+
+
+@pytest.fixture(scope="session")
+def overfit_checkpoint(sample_cache, tmp_path_factory) -> tuple[Path, list[dict]]:
+    """A tiny model trained on the first 50 covered sample-sheet examples until every target token
+    is right under teacher forcing; returns its folder and those examples' locations."""
+    import torch
+
+    from spreadsheetcoder.data.dataset import FormulaDataset
+    from spreadsheetcoder.model.batching import Batcher
+    from spreadsheetcoder.model.modeling import SpreadsheetCoder
+
+    data = FormulaDataset(sample_cache, None)
+    chosen = [i for i in range(len(data)) if data[i]["covered"]][:OVERFIT_EXAMPLES]
+    items = [data[i] for i in chosen]
+    torch.manual_seed(0)
+    config = tiny_config(sample_cache)
+    model = SpreadsheetCoder(config)
+    batch = Batcher(config).collate(data, items)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-3)
+    exact = 0.0
+    for _ in range(300):
+        out = model(batch)
+        optimizer.zero_grad()
+        out.loss.backward()
+        optimizer.step()
+        pred = torch.where(batch["out_range"], out.range_logits.argmax(-1), out.sketch_logits.argmax(-1))
+        exact = ((pred == batch["out_ids"]) | ~batch["out_mask"]).all(1).float().mean().item()
+        if exact == 1.0:
+            break
+    folder = model.eval().save_pretrained(tmp_path_factory.mktemp("overfit") / "model")
+    sheets = json.loads((Path(sample_cache) / "sheets.json").read_text(encoding="utf-8"))
+    where = [{"workbook": sheets[it["sheet"]][0], "sheet": sheets[it["sheet"]][1], "row": it["row"], "col": it["col"],
+              "teacher_forced_exact": exact} for it in items]
+    return folder, where

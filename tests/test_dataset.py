@@ -41,7 +41,7 @@ def cache(examples, splits_file, tmp_path_factory) -> Path:
 
 def test_items_rebuild_the_extracted_window_exactly(examples, cache):
     records = [json.loads(line) for line in examples.read_text().splitlines()]
-    dataset = FormulaDataset(cache, split=None)
+    dataset = FormulaDataset(cache, split=None, with_cells=True)
     tokenizer = CellTokenizer()
     assert len(dataset) == len(records)
     for i in range(0, len(dataset), 7):
@@ -57,7 +57,7 @@ def test_items_rebuild_the_extracted_window_exactly(examples, cache):
 
 
 def test_target_is_masked_and_targets_decode(cache):
-    dataset = FormulaDataset(cache, split="train")
+    dataset = FormulaDataset(cache, split="train", with_cells=True)
     mask_ids = CellTokenizer().encode(["mask"])[0]
     item = dataset[0]
     assert list(item["cells"][2 + 10, 10, : len(mask_ids)]) == mask_ids
@@ -95,7 +95,7 @@ def test_cache_is_reused_by_key_and_rebuilt_on_config_change(examples, cache, sp
     assert again == cache
     other = build_cache([examples], root, splitter=WorkbookSplitter(splits_file),
                         config=CacheConfig(sketch_min_count=1, range_min_count=1, max_cell_tokens=8), progress=False)
-    assert other != cache and FormulaDataset(other, None)[0]["cells"].shape[-1] == 8
+    assert other != cache and FormulaDataset(other, None, with_cells=True)[0]["cells"].shape[-1] == 8
 
 
 def test_setting_mismatch_is_refused(examples, tmp_path):
@@ -125,11 +125,11 @@ def test_bucketing_works_with_distributed_sampler_shards():
 
 
 def test_loader_batches_have_padded_targets_and_trimmed_tokens(cache):
-    loader = make_loader(FormulaDataset(cache, "train"), batch_size=4, seed=0)
+    loader = make_loader(FormulaDataset(cache, "train", with_cells=True), batch_size=4, seed=0)
     batch = next(iter(loader))
     b = batch["cells"].shape[0]
     assert batch["cells"].shape[1:3] == (23, 21) and batch["cells"].dtype == torch.int64
     assert batch["sketch"].shape[0] == b and batch["ranges"].shape[0] == b
     assert (batch["sketch"] == 2).sum() == b  # one <eos> per example
-    manual = collate([FormulaDataset(cache, "train")[i] for i in range(2)])
+    manual = collate([FormulaDataset(cache, "train", with_cells=True)[i] for i in range(2)])
     assert manual["cells"].shape[-1] <= 12

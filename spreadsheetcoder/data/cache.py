@@ -20,6 +20,10 @@ Layout of a cache folder::
     examples.npy         structured array, one record per example (see EXAMPLE_DTYPE)
     targets.npy          (n_target_ids,) int32  sketch ids then range ids of each example
     sheets.json          [[workbook, sheet], ...]
+    pointer_texts.npy    (n_pointer_texts, POINTER_TOKENS) uint16: sheet views and defined names
+    book_pointers.npy    (n_books, 4) int64: first row and count of the book's sheets, then names,
+                         in pointer_index.npy
+    pointer_index.npy    (n,) int32 rows of pointer_texts.npy
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from ..anchors import ANCHOR_NAMES
 from ..constants import (
     CONTEXT_SETTINGS,
     MAX_COL,
@@ -51,14 +56,15 @@ from ..errors import ConfigError
 from ..formula import Formula
 from ..pretrained import CellTokenizer
 from ..references import Corner, Reference
-from ..vocab import Vocab, formula_tokens
+from ..vocab import AREA, CELL, NAME, OWN_SHEET, STRUCT, UNK, RefContext, Vocab, formula_tokens
 from .split import SPLITS, WorkbookSplitter
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["EXAMPLE_DTYPE", "KEY_STRIDE", "CacheConfig", "build_cache", "formula_from_record"]
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+POINTER_TOKENS = 24  # WordPiece tokens kept per sheet view or defined name
 KEY_STRIDE = MAX_COL + 1  # cell key = row * KEY_STRIDE + col
 SPECIAL_TEXTS = (TAG_EMPTY, TAG_PAD, TAG_MASK)  # rows 0, 1, 2 of texts.npy
 EMPTY_TEXT, PAD_TEXT, MASK_TEXT = 0, 1, 2
@@ -66,7 +72,7 @@ EXAMPLE_DTYPE = np.dtype([
     ("sheet", np.int32), ("row", np.int32), ("col", np.int32),
     ("header", np.int32, (MAX_HEADER_ROWS,)), ("n_header", np.int8), ("split", np.int8),
     ("target", np.int64), ("n_sketch", np.int16), ("n_ranges", np.int16),
-    ("covered", np.bool_), ("line", np.int64), ("input", np.int16),
+    ("covered", np.bool_), ("line", np.int64), ("input", np.int16), ("book", np.int32),
 ])
 
 
@@ -76,7 +82,10 @@ class CacheConfig:
 
     Args:
         setting: context setting the examples were extracted with (``values`` / ``formulas``).
-        radius: window half-size; must match the examples'.
+        radius: half-size of the windows stored with the examples; must match the examples'
+            (a tiling encoder needs more than its own window: see model/chunks.py).
+        window_radius: the model's window: offsets beyond it are written as anchors when one fits.
+        max_sheets, max_names: pointer slots of the range vocabulary (``sheet:K``, ``name:K``).
         max_cell_tokens: WordPiece tokens kept per cell text.
         sketch_min_count: sketch tokens seen fewer times in train become ``<unk>``.
         range_min_count: the same for range tokens.
@@ -87,6 +96,14 @@ class CacheConfig:
     max_cell_tokens: int = 12
     sketch_min_count: int = 2
     range_min_count: int = 2
+    window_radius: int = WINDOW_RADIUS
+    max_sheets: int = 64
+    max_names: int = 256
+
+    def pointer_tokens(self) -> list[str]:
+        """Range tokens every cache vocabulary holds, seen in training or not (pointers, anchors)."""
+        return [CELL, AREA, NAME, STRUCT, OWN_SHEET, *(f"sheet:{k}" for k in range(self.max_sheets)),
+                *(f"name:{k}" for k in range(self.max_names)), *ANCHOR_NAMES]
 
     def __post_init__(self) -> None:
         if self.setting not in CONTEXT_SETTINGS:
@@ -143,6 +160,26 @@ class _Builder:
         self.ranges: list[list[str]] = []
         self.skipped: dict[str, int] = {"unrepresentable": 0}
         self.current_workbook: tuple[int, str] | None = None
+        self.current_names: list[str] | None = None
+        self.pointer_ids: dict[str, int] = {}
+        self.pointer_index: list[int] = []
+        self.book_pointers: list[tuple[int, int, int, int]] = []
+
+    def _pointer_text(self, text: str) -> int:
+        index = self.pointer_ids.get(text)
+        if index is None:
+            index = self.pointer_ids[text] = len(self.pointer_ids)
+        return index
+
+    def _add_book(self, record: dict[str, Any]) -> None:
+        sheets = record.get("sheets", [])
+        heads = record.get("sheet_heads") or [""] * len(sheets)
+        views = [f"{name} | {head}" if head else name for name, head in zip(sheets, heads, strict=True)]
+        names = record.get("names", [])
+        start = len(self.pointer_index)
+        self.pointer_index += [self._pointer_text(v) for v in views]
+        self.pointer_index += [self._pointer_text(n) for n in names]
+        self.book_pointers.append((start, len(views), start + len(views), len(names)))
 
     def _text(self, text: str) -> int:
         index = self.text_ids.get(text)
@@ -176,6 +213,10 @@ class _Builder:
         if workbook != self.current_workbook:
             self._flush()
             self.current_workbook = workbook
+            self.current_names = None
+        if record.get("names", []) != self.current_names:  # sheet-scoped names: another pointer list
+            self.current_names = record.get("names", [])
+            self._add_book(record)
         key = (input_index, record["workbook"], record["sheet"])
         sheet_id = self.sheet_ids.get(key)
         if sheet_id is None:
@@ -193,14 +234,15 @@ class _Builder:
         for i, j, text in context["headers"]:
             if text != TAG_MASK and i < len(header_rows):
                 cells[header_rows[i] * KEY_STRIDE + (col - radius + j)] = self._text(text)
-        sketch, ranges = formula_tokens(formula_from_record(record), record["sheet"],
-                                        record.get("sheets", []), record.get("names", []))
+        ctx = RefContext(record["sheet"], record.get("sheets", []), record.get("names", []), origin=(row, col),
+                         radius=self.config.window_radius, anchors=record.get("anchors", {}))
+        sketch, ranges = formula_tokens(formula_from_record(record), ctx)
         self.sketches.append(sketch)
         self.ranges.append(ranges)
         header = header_rows + [-1] * (MAX_HEADER_ROWS - len(header_rows))
         split = SPLITS.index(self.splitter(record["workbook"]))
         self.examples.append((sheet_id, row, col, header, len(header_rows), split, 0, len(sketch), len(ranges),
-                              True, line_no, input_index))
+                              True, line_no, input_index, len(self.book_pointers) - 1))
 
     def write(self, folder: Path, tokenizer: CellTokenizer, meta: dict[str, Any]) -> dict[str, Any]:
         self._flush()
@@ -215,13 +257,23 @@ class _Builder:
         sketch_vocab = Vocab.build((s for s, t in zip(self.sketches, train, strict=True) if t),
                                    self.config.sketch_min_count)
         range_vocab = Vocab.build((r for r, t in zip(self.ranges, train, strict=True) if t),
-                                  self.config.range_min_count)
+                                  self.config.range_min_count, always=self.config.pointer_tokens())
         ids: list[int] = []
         for n, (sketch, ranges) in enumerate(zip(self.sketches, self.ranges, strict=True)):
             examples["target"][n] = len(ids)
-            examples["covered"][n] = sketch_vocab.covers(sketch) and range_vocab.covers(ranges)
+            examples["covered"][n] = (sketch_vocab.covers(sketch) and range_vocab.covers(ranges)
+                                      and UNK not in sketch and UNK not in ranges)
             ids += sketch_vocab.encode(sketch) + range_vocab.encode(ranges)
         np.save(folder / "texts.npy", table)
+        pointer_table = np.zeros((len(self.pointer_ids), POINTER_TOKENS), dtype=np.uint16)
+        pointer_texts = list(self.pointer_ids)
+        tokenizer_wide = CellTokenizer(tokenizer.path, max_tokens=POINTER_TOKENS)
+        for start in range(0, len(pointer_texts), 65536):
+            for k, text_ids in enumerate(tokenizer_wide.encode(pointer_texts[start:start + 65536])):
+                pointer_table[start + k, :len(text_ids)] = text_ids
+        np.save(folder / "pointer_texts.npy", pointer_table)
+        np.save(folder / "pointer_index.npy", np.array(self.pointer_index, dtype=np.int32))
+        np.save(folder / "book_pointers.npy", np.array(self.book_pointers, dtype=np.int64).reshape(-1, 4))
         np.save(folder / "cell_keys.npy", np.concatenate(self.done_keys) if self.done_keys else np.zeros(0, np.int64))
         np.save(folder / "cell_text.npy", np.concatenate(self.done_texts) if self.done_texts else np.zeros(0, np.int32))
         np.save(folder / "sheet_offsets.npy", np.array(self.sheet_offsets, dtype=np.int64))

@@ -36,6 +36,8 @@ from .split import SPLITS
 
 logger = logging.getLogger(__name__)
 
+_SHEET_STRIDE = (MAX_ROW + 2) * KEY_STRIDE  # global cell key = sheet * stride + row * KEY_STRIDE + col
+
 __all__ = ["BucketBatchSampler", "FormulaDataset", "collate", "make_loader"]
 
 
@@ -48,12 +50,18 @@ class FormulaDataset(Dataset[dict[str, Any]]):
     (every target token is in the vocabularies).
     """
 
-    def __init__(self, cache_dir: str | Path, split: str | None = "train") -> None:
+    def __init__(self, cache_dir: str | Path, split: str | None = "train", *, with_cells: bool = False,
+                 window_radius: int | None = None) -> None:
         self.dir = Path(cache_dir)
         if not (self.dir / "meta.json").is_file():
             raise FileNotFoundError(f"{self.dir} is not a training cache (no meta.json); build it with `spreadsheetcoder cache`")
         self.meta = json.loads((self.dir / "meta.json").read_text(encoding="utf-8"))
-        self.radius = int(self.meta["config"]["radius"])
+        self.stored_radius = int(self.meta["config"]["radius"])
+        self.radius = int(window_radius if window_radius is not None
+                          else self.meta["config"].get("window_radius", self.stored_radius))
+        if self.radius > self.stored_radius:
+            raise ConfigError(f"the cache stores windows of radius {self.stored_radius}; {self.radius} asked")
+        self.with_cells = with_cells
         self.texts = np.load(self.dir / "texts.npy", mmap_mode="r")
         self.cell_keys = np.load(self.dir / "cell_keys.npy", mmap_mode="r")
         self.cell_text = np.load(self.dir / "cell_text.npy", mmap_mode="r")
@@ -62,6 +70,11 @@ class FormulaDataset(Dataset[dict[str, Any]]):
         self.targets = np.load(self.dir / "targets.npy", mmap_mode="r")
         self.sketch_vocab = Vocab.load(self.dir / "sketch_vocab.json")
         self.range_vocab = Vocab.load(self.dir / "range_vocab.json")
+        self.pointer_texts = np.load(self.dir / "pointer_texts.npy")
+        self.pointer_index = np.load(self.dir / "pointer_index.npy")
+        self.book_pointers = np.load(self.dir / "book_pointers.npy")
+        sheet_of_cell = np.repeat(np.arange(len(self.sheet_offsets) - 1), np.diff(self.sheet_offsets))
+        self._global_keys = sheet_of_cell * _SHEET_STRIDE + np.asarray(self.cell_keys)
         if split is None:
             self.indices = np.arange(len(self.examples))
         elif split in SPLITS:
@@ -74,6 +87,13 @@ class FormulaDataset(Dataset[dict[str, Any]]):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+    @property
+    def locality(self) -> np.ndarray:
+        """Sort key that puts targets of one sheet, near each other, next to each other: batches cut
+        from it share most of their encoder chunks (model/chunks.py)."""
+        ex = self.examples[self.indices]
+        return (ex["sheet"].astype(np.int64) * (MAX_ROW + 1) + ex["row"]) * 64 + ex["col"] // 16
 
     @property
     def lengths(self) -> np.ndarray:
@@ -102,26 +122,55 @@ class FormulaDataset(Dataset[dict[str, Any]]):
         grid[:MAX_HEADER_ROWS, self.radius][header_is_target] = MASK_TEXT
         return grid
 
+    # CellSource (model/chunks.py): cell texts of any sheet of the cache, vectorised.
+    def text_ids(self, sheets: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        keys = np.asarray(sheets, np.int64) * _SHEET_STRIDE + np.asarray(rows, np.int64) * KEY_STRIDE + cols
+        pos = np.searchsorted(self._global_keys, keys)
+        pos = np.minimum(pos, len(self._global_keys) - 1)
+        found = self._global_keys[pos] == keys if len(self._global_keys) else np.zeros(keys.shape, bool)
+        out = np.where(found, self.cell_text[pos] if len(self._global_keys) else EMPTY_TEXT, EMPTY_TEXT)
+        outside = (rows < 1) | (rows > MAX_ROW) | (cols < 1) | (cols > MAX_COL)
+        return np.where(outside, PAD_TEXT, out).astype(np.int64)
+
+    def text_tokens(self, text_ids: np.ndarray) -> np.ndarray:
+        return np.asarray(self.texts[np.asarray(text_ids)], dtype=np.int64)
+
+    def pointer_tokens(self, book: int) -> tuple[np.ndarray, np.ndarray]:
+        s_start, n_sheets, n_start, n_names = (int(v) for v in self.book_pointers[book])
+        sheets = self.pointer_texts[self.pointer_index[s_start:s_start + n_sheets]]
+        names = self.pointer_texts[self.pointer_index[n_start:n_start + n_names]]
+        return sheets.astype(np.int64), names.astype(np.int64)
+
     def __getitem__(self, i: int) -> dict[str, Any]:
         index = int(self.indices[i])
         ex = self.examples[index]
         start, n_sketch, n_ranges = int(ex["target"]), int(ex["n_sketch"]), int(ex["n_ranges"])
         ids = np.asarray(self.targets[start:start + n_sketch + n_ranges], dtype=np.int64)
-        return {
-            "cells": np.asarray(self.texts[self.text_grid(index)], dtype=np.int64),
+        item = {
+            "sheet": int(ex["sheet"]), "row": int(ex["row"]), "col": int(ex["col"]),
+            "header": np.asarray(ex["header"], dtype=np.int64), "book": int(ex["book"]),
             "n_header": int(ex["n_header"]),
             "sketch": ids[:n_sketch],
             "ranges": ids[n_sketch:],
             "index": index,
             "covered": bool(ex["covered"]),
         }
+        if self.with_cells:
+            item["cells"] = np.asarray(self.texts[self.text_grid(index)], dtype=np.int64)
+        return item
 
 
 def collate(items: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
-    """Stack items; pad targets with 0 (``<pad>``) and trim the per-cell token axis to the batch's longest."""
-    cells = np.stack([item["cells"] for item in items])
-    used = int(np.max(np.flatnonzero(cells.reshape(-1, cells.shape[-1]).any(axis=0)), initial=0)) + 1
-    out = {"cells": torch.from_numpy(np.ascontiguousarray(cells[..., :used]))}
+    """Stack items; pad targets with 0 (``<pad>``) and (with cells) trim the per-cell token axis to the
+    batch's longest."""
+    out: dict[str, torch.Tensor] = {}
+    if "cells" in items[0]:
+        cells = np.stack([item["cells"] for item in items])
+        used = int(np.max(np.flatnonzero(cells.reshape(-1, cells.shape[-1]).any(axis=0)), initial=0)) + 1
+        out["cells"] = torch.from_numpy(np.ascontiguousarray(cells[..., :used]))
+    for key in ("sheet", "row", "col", "book"):
+        out[key] = torch.tensor([item[key] for item in items])
+    out["header"] = torch.from_numpy(np.stack([item["header"] for item in items]))
     for key in ("sketch", "ranges"):
         longest = max(len(item[key]) for item in items)
         padded = np.zeros((len(items), longest), dtype=np.int64)
@@ -184,8 +233,15 @@ class BucketBatchSampler(Sampler[list[int]]):
 
 
 def make_loader(dataset: FormulaDataset, batch_size: int, *, shuffle: bool = True, distributed: bool = False,
-                seed: int = 0, num_workers: int = 0, drop_last: bool = False) -> DataLoader[Any]:
-    """A DataLoader with length bucketing; ``distributed`` shards by rank with a DistributedSampler."""
+                seed: int = 0, num_workers: int = 0, drop_last: bool = False,
+                collate_fn: Any = collate, group: str = "length", pool_batches: int = 50) -> DataLoader[Any]:
+    """A DataLoader with bucketing; ``distributed`` shards by rank with a DistributedSampler.
+
+    ``group="length"`` buckets by target length (least padding); ``group="sheet"`` by position in
+    the sheet (``FormulaDataset.locality``: least encoder work per batch).
+    """
+    if group not in ("length", "sheet"):
+        raise ConfigError(f"group must be 'length' or 'sheet', got {group!r}")
     sampler: Sampler[int]
     if distributed:
         sampler = DistributedSampler(dataset, shuffle=shuffle, seed=seed)
@@ -193,5 +249,6 @@ def make_loader(dataset: FormulaDataset, batch_size: int, *, shuffle: bool = Tru
         sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
     else:
         sampler = SequentialSampler(dataset)
-    batches = BucketBatchSampler(sampler, dataset.lengths, batch_size, drop_last=drop_last, seed=seed)
-    return DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=num_workers)
+    keys = dataset.lengths if group == "length" else dataset.locality
+    batches = BucketBatchSampler(sampler, keys, batch_size, drop_last=drop_last, seed=seed, pool_batches=pool_batches)
+    return DataLoader(dataset, batch_sampler=batches, collate_fn=collate_fn, num_workers=num_workers)

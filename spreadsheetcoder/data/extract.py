@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from ..anchors import AnchorIndex, sheet_head
 from ..constants import (
     CONTEXT_SETTINGS,
     KIND_BEYOND_WINDOW,
@@ -31,6 +32,7 @@ from ..constants import (
     KIND_IN_WINDOW,
     KIND_OTHER_SHEET,
     KIND_STRUCTURED,
+    WINDOW_RADIUS,
 )
 from ..context import SheetContext, format_value
 from ..errors import ConfigError, FormulaError, WorkbookError
@@ -108,13 +110,17 @@ def _roundtrips(target: Target) -> bool:
 
 
 def example_record(
-    workbook: str, target: Target, context: SheetContext, sheets: list[str], names: list[str]
+    workbook: str, target: Target, context: SheetContext, sheets: list[str], names: list[str],
+    anchors: AnchorIndex | None = None, heads: list[str] | None = None,
 ) -> dict[str, Any]:
     """One JSONL example: where the target is, its formula representation and its context.
 
     ``sheets`` (the workbook's sheet names in tab order) and ``names`` (the defined names the
-    target's sheet can see) are what pointers of the range head point into.
+    target's sheet can see) are what pointers of the range head point into; ``heads`` gives a
+    compact view of each sheet (``anchors.sheet_head``), and ``anchors`` the target's structural
+    anchors (anchors.py).
     """
+    window = context.window(target.row, target.col)
     formula = target.formula
     record: dict[str, Any] = {
         "workbook": workbook,
@@ -138,7 +144,11 @@ def example_record(
         record["reference_kinds"] = sorted(
             reference_kinds(formula, own_sheet=target.sheet, origin=(target.row, target.col))
         )
-    record["context"] = context.window(target.row, target.col).to_dict()
+    if heads is not None:
+        record["sheet_heads"] = heads
+    if anchors is not None:
+        record["anchors"] = anchors.anchors(context.sheet, target.row, target.col, window.header_rows)
+    record["context"] = window.to_dict()
     return record
 
 
@@ -149,7 +159,7 @@ def visible_names(book: Workbook, sheet: str) -> list[str]:
 
 def extract_workbook(
     path: Path, root: Path, *, setting: str = "values", all_cells: bool = False,
-    limits: ReadLimits | None = None, sink: TextIO | None = None,
+    limits: ReadLimits | None = None, sink: TextIO | None = None, radius: int = WINDOW_RADIUS,
 ) -> WorkbookResult:
     """Read one workbook and build its examples and counts. Never raises for a bad workbook.
 
@@ -163,6 +173,8 @@ def extract_workbook(
         result.error_reason, result.error_message = err.reason, str(err)
         return result
     result.sheets = len(book.sheets)
+    anchors = AnchorIndex(book)
+    heads = [sheet_head(s) for s in book.sheets]
     for sheet in book.sheets:
         all_targets = list(iter_formula_cells(sheet))
         result.formula_cells += len(all_targets)
@@ -181,12 +193,12 @@ def extract_workbook(
         chosen = all_targets if all_cells else distinct
         if not chosen:
             continue
-        context = SheetContext(sheet, setting)
+        context = SheetContext(sheet, setting, radius)
         names = visible_names(book, sheet.name)
         for target in chosen:
             result.targets += 1
             result.shares.update(_share_keys(target))
-            record = example_record(rel, target, context, book.sheet_names, names)
+            record = example_record(rel, target, context, book.sheet_names, names, anchors, heads)
             line = json.dumps(record, ensure_ascii=False, default=str)
             if sink is None:
                 result.lines.append(line)
@@ -276,12 +288,12 @@ class ExtractSummary:
         }
 
 
-def _work(args: tuple[Path, Path, str, bool, Path, int]) -> WorkbookResult:
-    path, root, setting, all_cells, spool_dir, number = args
+def _work(args: tuple[Path, Path, str, bool, Path, int, int]) -> WorkbookResult:
+    path, root, setting, all_cells, spool_dir, number, radius = args
     spool = spool_dir / f"{number}.jsonl"
     try:
         with open(spool, "w", encoding="utf-8") as sink:
-            result = extract_workbook(path, root, setting=setting, all_cells=all_cells, sink=sink)
+            result = extract_workbook(path, root, setting=setting, all_cells=all_cells, sink=sink, radius=radius)
         result.spool = str(spool)
         return result
     except Exception as err:  # a bug must not kill a 20-minute run: report it with the workbook
@@ -293,6 +305,7 @@ def _work(args: tuple[Path, Path, str, bool, Path, int]) -> WorkbookResult:
 def extract(
     root: str | os.PathLike[str], output: str | os.PathLike[str], *, setting: str = "values",
     all_cells: bool = False, workers: int | None = None, progress: bool | None = None,
+    radius: int = WINDOW_RADIUS,
 ) -> ExtractSummary:
     """Extract examples from every workbook under ``root`` into the JSONL file ``output``.
 
@@ -303,6 +316,8 @@ def extract(
         all_cells: one example per formula cell instead of per distinct relative formula.
         workers: processes (default: CPU count); 1 runs in this process.
         progress: show a progress bar (default: when stderr is a terminal).
+        radius: half-size of the context window written with each example (a model whose
+            encoder tiles the sheet needs a wider one than its own window: see model/chunks.py).
     """
     if setting not in CONTEXT_SETTINGS:
         raise ConfigError(f"unknown context setting {setting!r}; expected one of {CONTEXT_SETTINGS}")
@@ -318,7 +333,7 @@ def extract(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = out_path.with_name(out_path.name + ".tmp")
     spool_dir = Path(tempfile.mkdtemp(prefix="extract-", dir=out_path.parent))
-    jobs = [(p, base, setting, all_cells, spool_dir, i) for i, p in enumerate(files)]
+    jobs = [(p, base, setting, all_cells, spool_dir, i, radius) for i, p in enumerate(files)]
     with open(tmp_path, "w", encoding="utf-8") as out:
         results: Iterable[WorkbookResult]
         pool = None

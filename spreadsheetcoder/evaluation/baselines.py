@@ -1,0 +1,179 @@
+"""Baselines: what a spreadsheet offers today, scored next to the model.
+
+- ``rule_candidates``: Excel's AutoSum (``=SUM`` over the numeric block directly above or to the
+  left of the cell) and, where formulas are visible, fill from an adjacent formula cell.
+- ``copy_candidates``: the nearest formula cells in the same row or column, each shifted to the
+  target as copy-paste would (openpyxl's ``Translator``).
+
+Both see the sheet as the evaluation protocol shows it: the target cell empty (its own cell is
+ignored even when present), and in the ``values`` setting no formulas at all, so the copy
+baseline has nothing to copy there and returns ``[]``: it scores what it scores.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+from openpyxl.formula.translate import Translator
+
+from ..constants import CONTEXT_FORMULAS, CONTEXT_SETTINGS
+from ..references import format_a1
+from ..sheet import Cell, CellType, Sheet
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["MAX_COPY_SCAN", "FormulaIndex", "copy_candidates", "rule_candidates", "shift_formula"]
+
+# The copy baseline looks at no more than this many formula cells per target: a formula filled
+# down 10,000 rows gives the same shifted text from every copy, so scanning them all finds nothing new.
+MAX_COPY_SCAN = 200
+
+# Neighbours in tie order: above, left, below, right (the order a user's eye and Excel's fill take).
+_DIRECTIONS = ((-1, 0), (0, -1), (1, 0), (0, 1))
+
+
+def _check(setting: str, k: int) -> None:
+    if setting not in CONTEXT_SETTINGS:
+        raise ValueError(f"unknown setting {setting!r}; expected one of {CONTEXT_SETTINGS}")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+
+
+def _is_number(cell: Cell | None) -> bool:
+    """A number, or a formula whose cached value is a number (never a date, bool or text)."""
+    return cell is not None and cell.type is CellType.NUMBER and cell.value is not None
+
+
+def shift_formula(text: str, source: tuple[int, int], dest: tuple[int, int]) -> str | None:
+    """``text`` written in ``source`` as copy-paste writes it into ``dest``; None when it cannot
+    be shifted (a reference would fall off the sheet, or openpyxl cannot read the formula)."""
+    try:
+        shifted: str = Translator(text, origin=format_a1(*source)).translate_formula(format_a1(*dest))
+    except Exception:  # the Translator raises several types on odd input: no candidate, then
+        return None
+    return shifted if shifted.startswith("=") else None
+
+
+def _numeric_run(sheet: Sheet, row: int, col: int, step: tuple[int, int]) -> int:
+    """How many numeric cells follow ``(row, col)`` in direction ``step`` without a gap."""
+    n = 0
+    r, c = row + step[0], col + step[1]
+    while r >= 1 and c >= 1 and _is_number(sheet.get(r, c)):
+        n += 1
+        r, c = r + step[0], c + step[1]
+    return n
+
+
+def _sum_text(first: tuple[int, int], last: tuple[int, int]) -> str:
+    if first == last:
+        return f"=SUM({format_a1(*first)})"
+    return f"=SUM({format_a1(*first)}:{format_a1(*last)})"
+
+
+def rule_candidates(sheet: Sheet, row: int, col: int, *, setting: str, k: int = 5) -> list[str]:
+    """What a spreadsheet offers for the empty cell ``(row, col)``, best first, at most ``k``.
+
+    1. AutoSum: ``=SUM`` over the contiguous block of numeric cells directly above the cell
+       (stopping at the first empty or non-numeric cell, i.e. before the header), and over the
+       block directly to its left; the longer block first, the block above on a tie.
+    2. Only in the ``formulas`` setting: the formula of the adjacent cell above, left, below and
+       right, shifted to the cell (fill down / right / up / left).
+
+    Returns distinct A1 texts starting with ``=``. Raises ValueError for an unknown setting or k < 1.
+    """
+    _check(setting, k)
+    above = _numeric_run(sheet, row, col, (-1, 0))
+    left = _numeric_run(sheet, row, col, (0, -1))
+    sums: list[tuple[int, int, str]] = []  # (-length, tie rank, text)
+    if above:
+        sums.append((-above, 0, _sum_text((row - above, col), (row - 1, col))))
+    if left:
+        sums.append((-left, 1, _sum_text((row, col - left), (row, col - 1))))
+    out = [text for _, _, text in sorted(sums)]
+    if setting == CONTEXT_FORMULAS:
+        for dr, dc in _DIRECTIONS:
+            source = (row + dr, col + dc)
+            cell = sheet.get(*source)
+            if cell is None or cell.formula is None or cell.formula_kind == "data_table":
+                continue
+            shifted = shift_formula(cell.formula, source, (row, col))
+            if shifted is not None:
+                out.append(shifted)
+    return list(dict.fromkeys(out))[:k]
+
+
+@dataclass
+class FormulaIndex:
+    """Positions of a sheet's formula cells by column and by row, for nearest-neighbour look-ups.
+
+    Build it once per sheet (``FormulaIndex.from_sheet``) when asking ``copy_candidates`` about
+    many cells of one sheet; without it each call scans the whole sheet.
+    """
+
+    rows_by_col: dict[int, list[int]] = field(default_factory=dict)  # column -> sorted rows
+    cols_by_row: dict[int, list[int]] = field(default_factory=dict)  # row -> sorted columns
+
+    @classmethod
+    def from_sheet(cls, sheet: Sheet) -> FormulaIndex:
+        index = cls()
+        for row, col, cell in sheet.formula_cells():  # reading order, so the lists come sorted
+            if cell.formula_kind == "data_table":
+                continue
+            index.rows_by_col.setdefault(col, []).append(row)
+            index.cols_by_row.setdefault(row, []).append(col)
+        return index
+
+    def nearest(self, row: int, col: int) -> list[tuple[int, int]]:
+        """Formula cells in ``row`` or ``col`` (never ``(row, col)`` itself), nearest first; on
+        equal distance above, then left, below, right. At most ``MAX_COPY_SCAN`` of them."""
+        rows = self.rows_by_col.get(col, [])
+        cols = self.cols_by_row.get(row, [])
+        i, j = bisect_left(rows, row), bisect_left(cols, col)
+        # One list per direction, nearest first: positions along the line.
+        lines = (
+            rows[max(0, i - MAX_COPY_SCAN):i][::-1],
+            cols[max(0, j - MAX_COPY_SCAN):j][::-1],
+            [r for r in rows[i:i + MAX_COPY_SCAN + 1] if r != row],
+            [c for c in cols[j:j + MAX_COPY_SCAN + 1] if c != col],
+        )
+        ranked = []
+        for rank, line in enumerate(lines):
+            for pos in line:
+                if rank % 2 == 0:  # above / below: same column
+                    ranked.append((abs(pos - row), rank, (pos, col)))
+                else:
+                    ranked.append((abs(pos - col), rank, (row, pos)))
+        ranked.sort()
+        return [cell for _, _, cell in ranked[:MAX_COPY_SCAN]]
+
+
+def copy_candidates(
+    sheet: Sheet, row: int, col: int, *, setting: str, k: int = 5, index: FormulaIndex | None = None
+) -> list[str]:
+    """The nearest formulas in the same row or column, shifted to ``(row, col)``, best first.
+
+    Distance is counted in cells along the row or column; on a tie the cell above comes first,
+    then left, below, right. Duplicates (copies of one formula shift to the same text) are
+    dropped; at most ``k`` are returned. In the ``values`` setting formulas are not visible, so
+    the result is ``[]``. ``index`` (built from ``sheet``) saves a scan of the sheet per call.
+
+    Raises ValueError for an unknown setting or k < 1.
+    """
+    _check(setting, k)
+    if setting != CONTEXT_FORMULAS:
+        return []
+    if index is None:
+        index = FormulaIndex.from_sheet(sheet)
+    out: dict[str, None] = {}
+    for source in index.nearest(row, col):
+        cell = sheet.get(*source)
+        if cell is None or cell.formula is None:  # the index may predate an edit of the sheet
+            continue
+        shifted = shift_formula(cell.formula, source, (row, col))
+        if shifted is not None:
+            out.setdefault(shifted)
+            if len(out) >= k:
+                break
+    return list(out)

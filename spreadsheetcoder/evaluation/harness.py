@@ -1,0 +1,309 @@
+"""Evaluate a predictor and the baselines on a folder of workbooks, by the fixed protocol.
+
+``evaluate_folder(root, predictor=model, split="dev")`` walks the workbooks of one split, takes
+one target per distinct relative formula per sheet (``targets.list_targets``), empties it, and
+scores the model's top-k, the rule baseline and the copy baseline on it (``metrics``): overall,
+by function, by source folder, by reference kind, by sketch length, and averaged per workbook.
+Unrepresentable targets stay in every denominator. With ``predictor=None`` only the baselines run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import IO, Any
+
+from openpyxl.formula.tokenizer import Token, Tokenizer
+from tqdm import tqdm
+
+from ..constants import CONTEXT_FORMULAS, CONTEXT_SETTINGS, REFERENCE_KINDS
+from ..data.extract import find_workbooks, source_of
+from ..data.split import SPLITS, WorkbookSplitter
+from ..errors import WorkbookError
+from ..formula import formula_functions, reference_kinds
+from ..reader import read_workbook
+from ..references import format_a1
+from ..sheet import Sheet, Workbook
+from ..targets import Target, list_targets
+from .baselines import FormulaIndex, copy_candidates, rule_candidates
+from .execution import cached_value
+from .metrics import Metrics, exec_match, macro_summarize, target_hits
+from .types import Candidate, Predictor
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["BASELINES", "SPLIT_CHOICES", "Candidate", "Predictor", "evaluate_folder", "evaluate_sheet"]
+
+SPLIT_CHOICES = (*SPLITS, "all")
+BASELINES = ("rule", "copy")
+# Breakdown keys of targets that have no reference kind.
+NO_REFERENCE = "no_reference"
+UNREPRESENTABLE = "unrepresentable"
+NO_FUNCTION = "(none)"
+_PREFIXES = ("_XLFN.", "_XLWS.")
+_BREAKDOWNS = ("by_function", "by_source", "by_reference_kind", "by_sketch_length")
+
+
+def _baseline_candidates(texts: Sequence[str]) -> list[Candidate]:
+    """Rule baselines have no probabilities: logprob 0, confidence 1/(rank+1)."""
+    return [Candidate(text, 0.0, 1.0 / (rank + 1)) for rank, text in enumerate(texts)]
+
+
+@contextmanager
+def _emptied(sheet: Sheet, cell: tuple[int, int]) -> Iterator[Sheet]:
+    """``sheet`` with ``cell`` removed, put back on exit: the protocol's emptied target, without
+    copying the sheet (a copy per target costs O(cells) each)."""
+    removed = sheet.cells.pop(cell, None)
+    try:
+        yield sheet
+    finally:
+        if removed is not None:
+            sheet.cells[cell] = removed
+
+
+def _functions(target: Target) -> list[str]:
+    """Distinct functions the target calls, in order (read from the tokens when unrepresentable)."""
+    if target.formula is not None:
+        names = formula_functions(target.formula)
+    else:
+        try:
+            items = Tokenizer(target.text).items
+        except Exception:  # the tokenizer raises several types on broken text
+            items = []
+        names = []
+        for token in items:
+            if token.type == Token.FUNC and token.subtype == Token.OPEN:
+                name = token.value[:-1].rsplit(":", 1)[-1].lstrip("@").upper()
+                while name.startswith(_PREFIXES):
+                    name = name[6:]
+                names.append(name)
+    return list(dict.fromkeys(names))
+
+
+def _kinds(target: Target) -> list[str]:
+    """Reference kinds the target uses, in ``REFERENCE_KINDS`` order (none when unrepresentable)."""
+    if target.formula is None:
+        return []
+    kinds = reference_kinds(target.formula, own_sheet=target.sheet, origin=(target.row, target.col))
+    return [kind for kind in REFERENCE_KINDS if kind in kinds]
+
+
+def evaluate_sheet(
+    workbook: Workbook, sheet: Sheet, targets: Sequence[Target], *, predictor: Predictor | None,
+    setting: str, k: int,
+) -> list[dict[str, Any]]:
+    """Score every system on ``targets`` of ``sheet``: one record per target.
+
+    Each record holds ``cell``, ``formula``, ``relative``, ``functions``, ``reference_kinds``,
+    ``sketch_length``, ``representable``, ``reason``, ``covered`` and, per system (``"model"``
+    when ``predictor`` is given, ``"rule"``, ``"copy"``), ``{"candidates": [...], "hits": {...}}``
+    with the hit booleans of ``metrics.target_hits``. The model gets the original sheet, in one
+    call for all targets; the baselines and execution match see each target's cell emptied.
+    """
+    cells = [(t.row, t.col) for t in targets]
+    predicted: list[list[Candidate]] | None = None
+    if predictor is not None:
+        predicted = predictor.predict_targets(workbook, sheet, cells, setting=setting, k=k)
+        if len(predicted) != len(cells):
+            raise ValueError(f"predictor returned {len(predicted)} candidate lists for {len(cells)} cells")
+    index = FormulaIndex.from_sheet(sheet) if setting == CONTEXT_FORMULAS else None
+    records = []
+    for i, target in enumerate(targets):
+        origin = (target.row, target.col)
+        covered = None
+        if predictor is not None:
+            covered = target.formula is not None and bool(predictor.covers(workbook, sheet, target))
+        record: dict[str, Any] = {
+            "sheet": sheet.name,
+            "cell": format_a1(*origin),
+            "formula": target.text,
+            "relative": target.key,
+            "functions": _functions(target),
+            "reference_kinds": _kinds(target),
+            "sketch_length": None if target.formula is None else len(target.formula.sketch),
+            "representable": target.formula is not None,
+            "reason": target.reason,
+            "covered": covered,
+        }
+        with _emptied(sheet, origin):
+            systems: dict[str, list[Candidate]] = {}
+            if predicted is not None:
+                systems["model"] = list(predicted[i])[:k]
+            systems["rule"] = _baseline_candidates(rule_candidates(sheet, *origin, setting=setting, k=k))
+            systems["copy"] = _baseline_candidates(
+                copy_candidates(sheet, *origin, setting=setting, k=k, index=index)
+            )
+            executed: dict[str, bool | None] = {}  # top-1 texts shared by systems run once
+            checkable = cached_value(target.cell) is not None
+            for system, candidates in systems.items():
+                texts = [c.formula for c in candidates]
+                if not texts:
+                    exec_top1 = False if checkable else None  # nothing offered: a miss
+                elif texts[0] in executed:
+                    exec_top1 = executed[texts[0]]
+                else:
+                    exec_top1 = executed[texts[0]] = exec_match(texts[0], target.cell, sheet, workbook, origin)
+                coverage = bool(covered) if system == "model" else bool(texts)
+                record[system] = {
+                    "candidates": [asdict(c) for c in candidates],
+                    "hits": target_hits(texts, target.text, origin, coverage=coverage, exec_top1=exec_top1),
+                }
+        records.append(record)
+    return records
+
+
+class _Breakdown:
+    """Metrics per key (a function, a source, ...) and system."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, dict[str, Metrics]] = {}
+
+    def add(self, keys: Sequence[str], record: dict[str, Any], systems: Sequence[str]) -> None:
+        for key in keys:
+            group = self.groups.setdefault(key, {s: Metrics() for s in systems})
+            for system in systems:
+                group[system].add(record[system]["hits"])
+
+    def size(self, key: str) -> int:
+        return len(next(iter(self.groups[key].values())))
+
+    def to_json(self, order: str | Sequence[str] = "name") -> dict[str, Any]:
+        """``{key: {"targets": n, system: metrics}}``; keys by ``order``: ``"name"``, ``"count"``
+        (most targets first), ``"number"`` (numeric keys ascending, others last) or a list."""
+        if order == "name":
+            keys = sorted(self.groups)
+        elif order == "count":
+            keys = sorted(self.groups, key=lambda key: (-self.size(key), key))
+        elif order == "number":
+            keys = sorted(self.groups, key=lambda key: (not key.isdigit(), int(key) if key.isdigit() else 0, key))
+        else:
+            keys = [key for key in order if key in self.groups]
+        return {
+            key: {"targets": self.size(key), **{s: m.summarize() for s, m in self.groups[key].items()}}
+            for key in keys
+        }
+
+
+def evaluate_folder(
+    root: str | Path,
+    *,
+    predictor: Predictor | None,
+    split: str = "dev",
+    setting: str = "values",
+    k: int = 5,
+    splitter: WorkbookSplitter | None = None,
+    predictions: str | Path | None = None,
+    progress: bool | None = None,
+    limit_workbooks: int | None = None,
+) -> dict[str, Any]:
+    """Evaluate ``predictor`` (or only the baselines, when None) on the workbooks under ``root``.
+
+    Args:
+        root: a folder of workbooks (or one workbook file).
+        predictor: the system under test; None scores the baselines alone.
+        split: ``"train"``, ``"dev"``, ``"test"`` or ``"all"``; a workbook's split comes from
+            ``splitter`` given its path relative to ``root`` (posix).
+        setting: ``"values"`` or ``"formulas"`` (are neighbouring formulas visible?).
+        k: candidates per target and system.
+        splitter: defaults to ``root/SPLITS.tsv`` when it exists, else the hash split.
+        predictions: a JSONL file to write, one line per target (see ``evaluate_sheet``, plus
+            ``workbook`` and ``source``).
+        progress: show a progress bar over workbooks (None: only on a terminal).
+        limit_workbooks: evaluate at most this many workbooks of the split (in path order).
+
+    Returns:
+        ``{"targets", "workbooks", "failed", "split", "context", "k", "model" (with a predictor),
+        "baselines": {"rule", "copy"}, "by_function", "by_source", "by_reference_kind",
+        "by_sketch_length", "macro_by_workbook"}``; metric dicts as ``metrics.summarize``.
+        Workbooks that cannot be read are skipped with a warning and counted in ``failed``.
+
+    Raises:
+        ValueError: an unknown split or setting, k < 1, or a predictor returning the wrong
+            number of candidate lists.
+    """
+    if split not in SPLIT_CHOICES:
+        raise ValueError(f"unknown split {split!r}; expected one of {SPLIT_CHOICES}")
+    if setting not in CONTEXT_SETTINGS:
+        raise ValueError(f"unknown setting {setting!r}; expected one of {CONTEXT_SETTINGS}")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    root = Path(root)
+    if splitter is None:
+        splits_file = root / "SPLITS.tsv"
+        splitter = WorkbookSplitter(splits_file if splits_file.is_file() else None)
+    base = root.parent if root.is_file() else root
+    files = [(p, p.relative_to(base).as_posix()) for p in find_workbooks(root)]
+    if split != "all":
+        files = [(p, rel) for p, rel in files if splitter(rel) == split]
+    if limit_workbooks is not None:
+        files = files[:limit_workbooks]
+    systems = ("model", *BASELINES) if predictor is not None else BASELINES
+
+    started = time.perf_counter()
+    overall = {s: Metrics() for s in systems}
+    breakdowns = {name: _Breakdown() for name in _BREAKDOWNS}
+    per_workbook: list[dict[str, Metrics]] = []
+    workbooks = failed = 0
+    with ExitStack() as stack:
+        out: IO[str] | None = None
+        if predictions is not None:
+            Path(predictions).parent.mkdir(parents=True, exist_ok=True)
+            out = stack.enter_context(open(predictions, "w", encoding="utf-8"))
+        bar = tqdm(files, desc=f"evaluate {split}", unit="workbook", disable=None if progress is None else not progress)
+        for path, rel in bar:
+            try:
+                book = read_workbook(path)
+            except WorkbookError as exc:
+                logger.warning("skipping %s: %s", rel, exc)
+                failed += 1
+                continue
+            workbooks += 1
+            source = source_of(rel)
+            mine = {s: Metrics() for s in systems}
+            for sheet in book.sheets:
+                targets = list_targets(sheet)
+                if not targets:
+                    continue
+                for record in evaluate_sheet(book, sheet, targets, predictor=predictor, setting=setting, k=k):
+                    record = {"workbook": rel, "source": source, **record}
+                    for system in systems:
+                        overall[system].add(record[system]["hits"])
+                        mine[system].add(record[system]["hits"])
+                    _add_breakdowns(breakdowns, record, systems)
+                    if out is not None:
+                        out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            if len(mine[systems[0]]):
+                per_workbook.append(mine)
+    elapsed = time.perf_counter() - started
+    n = len(overall[systems[0]])
+    logger.info("evaluated %d targets of %d workbooks (%d failed) in %.1f s", n, workbooks, failed, elapsed)
+
+    result: dict[str, Any] = {
+        "targets": n, "workbooks": workbooks, "failed": failed, "split": split, "context": setting, "k": k,
+    }
+    if predictor is not None:
+        result["model"] = overall["model"].summarize()
+    result["baselines"] = {s: overall[s].summarize() for s in BASELINES}
+    result["by_function"] = breakdowns["by_function"].to_json("count")
+    result["by_source"] = breakdowns["by_source"].to_json("name")
+    result["by_reference_kind"] = breakdowns["by_reference_kind"].to_json((*REFERENCE_KINDS, NO_REFERENCE, UNREPRESENTABLE))
+    result["by_sketch_length"] = breakdowns["by_sketch_length"].to_json("number")
+    result["macro_by_workbook"] = {
+        "workbooks": len(per_workbook),
+        **{s: macro_summarize([m[s].rows for m in per_workbook]) for s in systems},
+    }
+    return result
+
+
+def _add_breakdowns(breakdowns: dict[str, _Breakdown], record: dict[str, Any], systems: Sequence[str]) -> None:
+    length = record["sketch_length"]
+    kinds = [UNREPRESENTABLE] if not record["representable"] else record["reference_kinds"] or [NO_REFERENCE]
+    breakdowns["by_function"].add(record["functions"] or [NO_FUNCTION], record, systems)
+    breakdowns["by_source"].add([record["source"]], record, systems)
+    breakdowns["by_reference_kind"].add(kinds, record, systems)
+    breakdowns["by_sketch_length"].add([UNREPRESENTABLE if length is None else str(length)], record, systems)

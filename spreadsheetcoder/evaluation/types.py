@@ -1,0 +1,55 @@
+"""What the evaluation harness asks of a formula predictor: ``Candidate`` and the ``Predictor`` protocol.
+
+Kept apart from the harness so that a model package can implement ``Predictor`` without importing
+the harness (and the formula engine behind execution match).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from ..sheet import Sheet, Workbook
+from ..targets import Target
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Candidate", "Predictor"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One proposed formula for a target cell.
+
+    Attributes:
+        formula: A1 text starting with ``=``, as it would be written into the target cell.
+        logprob: the model's log-probability of the whole formula (0.0 for rule baselines).
+        confidence: a score in [0, 1]; higher is surer. Candidates come best first.
+    """
+
+    formula: str
+    logprob: float
+    confidence: float
+
+
+@runtime_checkable
+class Predictor(Protocol):
+    """A system under evaluation (a trained model, or anything that proposes formulas)."""
+
+    def predict_targets(
+        self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], *, setting: str, k: int
+    ) -> list[list[Candidate]]:
+        """Top-``k`` candidates for each of ``cells`` (1-based ``(row, col)`` of ``sheet``), best first.
+
+        ``sheet`` is the original sheet: the predictor masks each requested cell itself (its
+        formula and value must not leak into the prediction). ``setting`` is ``"values"`` or
+        ``"formulas"`` (``constants.CONTEXT_SETTINGS``). Returns one list per cell, in order;
+        a list may be shorter than ``k`` or empty.
+        """
+        ...
+
+    def covers(self, workbook: Workbook, sheet: Sheet, target: Target) -> bool:
+        """Whether the predictor's representation can express ``target``'s formula at all."""
+        ...

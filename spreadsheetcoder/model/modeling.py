@@ -1,0 +1,119 @@
+"""``SpreadsheetCoder``: the encoder and the decoder, the loss, beam search, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .. import __version__
+from ..errors import ConfigError
+from .configuration import SpreadsheetCoderConfig
+from .decoder import FormulaDecoder
+from .encoder import EncoderOutput, TableEncoder
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ModelOutput", "SpreadsheetCoder"]
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+
+@dataclass
+class ModelOutput:
+    """Attributes:
+        loss: mean token cross-entropy over both stages (when targets are given).
+        sketch_logits: ``(B, T, Vs)``; range_logits: ``(B, T, Vr)``.
+        token_accuracy: share of target tokens predicted right under teacher forcing.
+        loss_sum, tokens: the summed token loss and the token count behind ``loss`` (data-parallel
+            training divides by the global count, so N processes take exactly the step of one).
+    """
+
+    loss: torch.Tensor | None
+    sketch_logits: torch.Tensor
+    range_logits: torch.Tensor
+    token_accuracy: torch.Tensor | None = None
+    loss_sum: torch.Tensor | None = None
+    tokens: torch.Tensor | None = None
+
+
+class SpreadsheetCoder(nn.Module):
+    """The SpreadsheetCoder model (DESIGN.md, "Model").
+
+    Args:
+        config: sizes, vocabularies and switches.
+        load_base_weights: start a pretrained-BERT config from the installed MiniLM weights
+            (``from_pretrained`` turns this off: the checkpoint holds every weight).
+    """
+
+    def __init__(self, config: SpreadsheetCoderConfig, load_base_weights: bool = True) -> None:
+        super().__init__()
+        if len(config.sketch_vocab) < 4 or len(config.range_vocab) < 4:
+            raise ConfigError("the config has no decoder vocabularies; take them from the training cache")
+        self.config = config
+        self.encoder = TableEncoder(config, load_weights=load_base_weights)
+        self.decoder = FormulaDecoder(config)
+
+    def encode(self, batch: dict[str, Any]) -> EncoderOutput:
+        return self.encoder(batch)
+
+    def forward(self, batch: dict[str, Any]) -> ModelOutput:
+        """Teacher-forced pass. ``batch`` comes from ``Batcher.collate``; the loss needs ``out_ids``."""
+        enc = self.encode(batch)
+        state = self.decoder.initial_state(enc)
+        sketch_logits, range_logits, _ = self.decoder.step(enc, batch["in_ids"], batch["in_range"], state)
+        if "out_ids" not in batch:
+            return ModelOutput(None, sketch_logits, range_logits)
+        out_ids, out_range, mask = batch["out_ids"], batch["out_range"], batch["out_mask"]
+        sketch_loss = F.cross_entropy(sketch_logits.float().transpose(1, 2), torch.where(out_range, 0, out_ids),
+                                      ignore_index=0, reduction="none")
+        range_loss = F.cross_entropy(range_logits.float().transpose(1, 2), torch.where(out_range, out_ids, 0),
+                                     ignore_index=0, reduction="none")
+        token_loss = torch.where(out_range, range_loss, sketch_loss)
+        loss_sum = (token_loss * mask).sum()
+        tokens = mask.sum()
+        loss = loss_sum / tokens.clamp(min=1)
+        with torch.no_grad():
+            pred = torch.where(out_range, range_logits.argmax(-1), sketch_logits.argmax(-1))
+            accuracy = ((pred == out_ids) & mask).sum() / tokens.clamp(min=1)
+        return ModelOutput(loss, sketch_logits, range_logits, accuracy, loss_sum, tokens)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def save_pretrained(self, folder: str | Path, *, dtype: torch.dtype | None = None,
+                        metadata: dict[str, Any] | None = None) -> Path:
+        """Write ``config.json`` and ``model.safetensors`` (``dtype=torch.float16`` halves the file)."""
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        state = {k: (v.to(dtype) if dtype is not None and v.is_floating_point() else v).contiguous()
+                 for k, v in self.state_dict().items()}
+        tmp = path / (WEIGHTS_NAME + ".tmp")
+        save_file(state, str(tmp), metadata={"format": "pt", "spreadsheetcoder": __version__,
+                                             **{k: json.dumps(v) for k, v in (metadata or {}).items()}})
+        tmp.replace(path / WEIGHTS_NAME)
+        self.config.save(path / CONFIG_NAME)
+        return path
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, *, map_location: str | torch.device = "cpu") -> SpreadsheetCoder:
+        """The model saved in ``folder`` by ``save_pretrained`` (weights restored to float32)."""
+        path = Path(folder)
+        if not (path / CONFIG_NAME).is_file() or not (path / WEIGHTS_NAME).is_file():
+            raise FileNotFoundError(f"{path} is not a SpreadsheetCoder checkpoint (needs {CONFIG_NAME} and {WEIGHTS_NAME})")
+        config = SpreadsheetCoderConfig.load(path / CONFIG_NAME)
+        model = cls(config, load_base_weights=False)
+        state = load_file(str(path / WEIGHTS_NAME), device=str(map_location))
+        state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise ConfigError(f"checkpoint {path} does not match its config: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        return model

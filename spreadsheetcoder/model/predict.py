@@ -1,0 +1,203 @@
+"""Inference on live workbooks: ``FormulaPredictor`` (the harness's ``Predictor``).
+
+``WorkbookSource`` is the ``CellSource`` of one workbook: each distinct cell text is tokenised once,
+so the targets of a sheet (and of a whole workbook) share texts, chunks and pointer encodings.
+Predictions go through the same ``Batcher`` as training, then constrained beam search, then
+``decode_formula`` + ``render_formula`` to A1 text at the target.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..anchors import AnchorIndex, sheet_head
+from ..constants import MAX_COL, MAX_HEADER_ROWS, MAX_ROW, TAG_EMPTY, TAG_MASK, TAG_PAD
+from ..context import SheetContext
+from ..data.cache import POINTER_TOKENS
+from ..data.extract import visible_names
+from ..errors import FormulaError
+from ..evaluation.types import Candidate
+from ..formula import render_formula
+from ..pretrained import CellTokenizer
+from ..sheet import Sheet, Workbook
+from ..targets import Target
+from ..vocab import RefContext, decode_formula, formula_tokens
+from .batching import Batcher, to_device
+from .beam import Grammar, beam_search
+from .chunks import EMPTY_TEXT, MASK_TEXT, PAD_TEXT
+from .modeling import SpreadsheetCoder
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["FormulaPredictor", "WorkbookSource"]
+
+
+class WorkbookSource:
+    """``CellSource`` over one workbook's sheets (indexed by tab position) in one context setting."""
+
+    def __init__(self, workbook: Workbook, setting: str, tokenizer: CellTokenizer, max_tokens: int = 12) -> None:
+        self.workbook = workbook
+        self.contexts = [SheetContext(sheet, setting) for sheet in workbook.sheets]
+        self.tokenizer = tokenizer
+        self.pointer_tokenizer = CellTokenizer(tokenizer.path, max_tokens=POINTER_TOKENS)
+        self.ids: dict[str, int] = {TAG_EMPTY: EMPTY_TEXT, TAG_PAD: PAD_TEXT, TAG_MASK: MASK_TEXT}
+        self.width = max_tokens
+        self.table = self._tokens([TAG_EMPTY, TAG_PAD, TAG_MASK])
+        self._pointers: tuple[np.ndarray, np.ndarray] | None = None
+        self._names: dict[str, list[str]] = {}
+
+    def _tokens(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.width), np.int64)
+        for k, ids in enumerate(self.tokenizer.encode(texts)):
+            out[k, :len(ids)] = ids[: self.width]
+        return out
+
+    def text_ids(self, sheets: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        flat = np.stack([np.broadcast_to(sheets, rows.shape).ravel(), rows.ravel(), cols.ravel()], axis=1)
+        unique, inverse = np.unique(flat, axis=0, return_inverse=True)
+        out = np.empty(len(unique), np.int64)
+        new: list[str] = []
+        for k, (s, r, c) in enumerate(unique.tolist()):
+            if not (1 <= r <= MAX_ROW and 1 <= c <= MAX_COL):
+                out[k] = PAD_TEXT
+                continue
+            text = self.contexts[s].text(r, c)
+            index = self.ids.get(text)
+            if index is None:
+                index = self.ids[text] = len(self.ids)
+                new.append(text)
+            out[k] = index
+        if new:
+            self.table = np.concatenate([self.table, self._tokens(new)])
+        return out[inverse.reshape(-1)].reshape(rows.shape)
+
+    def text_tokens(self, text_ids: np.ndarray) -> np.ndarray:
+        return self.table[text_ids]
+
+    def names(self, sheet: str) -> list[str]:
+        if sheet not in self._names:
+            self._names[sheet] = visible_names(self.workbook, sheet)
+        return self._names[sheet]
+
+    def pointer_tokens(self, book: int) -> tuple[np.ndarray, np.ndarray]:
+        """``book`` is the sheet index whose visible names are asked (names depend on the sheet)."""
+        sheets = self.workbook.sheets
+        views = [f"{s.name} | {sheet_head(s)}" if sheet_head(s) else s.name for s in sheets]
+        names = self.names(sheets[book].name)
+
+        def table(texts: list[str]) -> np.ndarray:
+            out = np.zeros((len(texts), POINTER_TOKENS), np.int64)
+            for k, ids in enumerate(self.pointer_tokenizer.encode(texts)):
+                out[k, :len(ids)] = ids
+            return out
+
+        if self._pointers is None:
+            self._pointers = (table(views), np.zeros((0, POINTER_TOKENS), np.int64))
+        return self._pointers[0], table(names)
+
+
+class FormulaPredictor:
+    """Top-k formulas for cells of workbooks from a trained ``SpreadsheetCoder``.
+
+    Args:
+        model: the model, or a checkpoint folder for ``SpreadsheetCoder.from_pretrained``.
+        device: where to run it.
+        beam: beam width (at least ``k``).
+        batch_size: targets encoded and decoded together.
+    """
+
+    def __init__(self, model: SpreadsheetCoder | str | Path, *, device: str = "cpu", beam: int = 5,
+                 batch_size: int = 32) -> None:
+        if not isinstance(model, SpreadsheetCoder):
+            model = SpreadsheetCoder.from_pretrained(model)
+        self.model = model.to(device).eval()
+        self.config = model.config
+        self.device = torch.device(device)
+        self.beam = beam
+        self.batch_size = batch_size
+        self.tokenizer = CellTokenizer()
+        self.batcher = Batcher(self.config, self.tokenizer)
+        self.grammar = Grammar(self.config.sketch_vocab, self.config.range_vocab, self.config.max_sketch_tokens,
+                               self.config.max_range_groups)
+        self._sketch_index = {t: i for i, t in enumerate(self.config.sketch_vocab)}
+        self._range_index = {t: i for i, t in enumerate(self.config.range_vocab)}
+        self._source: tuple[int, str, WorkbookSource, AnchorIndex] | None = None
+
+    def _workbook(self, workbook: Workbook, setting: str) -> tuple[WorkbookSource, AnchorIndex]:
+        if self._source is None or self._source[0] != id(workbook) or self._source[1] != setting:
+            self._source = (id(workbook), setting, WorkbookSource(workbook, setting, self.tokenizer),
+                            AnchorIndex(workbook))
+        return self._source[2], self._source[3]
+
+    def ref_context(self, workbook: Workbook, sheet: Sheet, row: int, col: int,
+                    header_rows: Sequence[int], anchors: AnchorIndex) -> RefContext:
+        source, _ = self._workbook(workbook, self.config.context)
+        return RefContext(sheet.name, workbook.sheet_names, source.names(sheet.name), origin=(row, col),
+                          radius=self.config.radius, anchors=anchors.anchors(sheet, row, col, header_rows))
+
+    def covers(self, workbook: Workbook, sheet: Sheet, target: Target) -> bool:
+        if target.formula is None:
+            return False
+        source, anchors = self._workbook(workbook, self.config.context)
+        header_rows = source.contexts[workbook.sheets.index(sheet)].header_rows(target.row, target.col)
+        ctx = self.ref_context(workbook, sheet, target.row, target.col, header_rows, anchors)
+        sketch, ranges = formula_tokens(target.formula, ctx)
+        if not (all(t in self._sketch_index for t in sketch) and all(t in self._range_index for t in ranges)):
+            return False
+        sheet_slots = sum(t.startswith("sheet:") and t != "sheet:=" and int(t[6:]) >= self.config.max_sheets for t in ranges)
+        name_slots = sum(t.startswith("name:") and int(t[5:]) >= self.config.max_names for t in ranges)
+        return sheet_slots == 0 and name_slots == 0
+
+    @torch.no_grad()
+    def predict_targets(self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], *,
+                        setting: str | None = None, k: int = 5) -> list[list[Candidate]]:
+        setting = setting or self.config.context
+        source, anchors = self._workbook(workbook, setting)
+        sheet_index = workbook.sheets.index(sheet)
+        context = source.contexts[sheet_index]
+        results: list[list[Candidate]] = []
+        for start in range(0, len(cells), self.batch_size):
+            part = list(cells[start:start + self.batch_size])
+            rows = np.array([r for r, _ in part], np.int64)
+            cols = np.array([c for _, c in part], np.int64)
+            headers = np.full((len(part), MAX_HEADER_ROWS), -1, np.int64)
+            contexts = []
+            for b, (r, c) in enumerate(part):
+                found = context.header_rows(r, c)[-MAX_HEADER_ROWS:]
+                headers[b, :len(found)] = found
+                contexts.append(self.ref_context(workbook, sheet, r, c, found, anchors))
+            inputs = self.batcher.inputs(source, np.full(len(part), sheet_index, np.int64), rows, cols, headers,
+                                         np.full(len(part), sheet_index, np.int64))
+            enc = self.model.encode(to_device(inputs, self.device))
+            anchor_sets = [{key: set(values) for key, values in ctx.anchors.items()} for ctx in contexts]
+            hyps = beam_search(self.model, enc, self.grammar, beam=max(self.beam, k), k=max(self.beam, k),
+                               alpha=self.config.length_penalty, anchors=anchor_sets)
+            for (r, c), ctx, options in zip(part, contexts, hyps, strict=True):
+                results.append(self._render(options, ctx, (r, c), k))
+        return results
+
+    def _render(self, options: list[Any], ctx: RefContext, origin: tuple[int, int], k: int) -> list[Candidate]:
+        out: list[Candidate] = []
+        seen: set[str] = set()
+        for hyp in options:
+            sketch = [self.config.sketch_vocab[i] for i, is_range in zip(hyp.ids, hyp.is_range, strict=True) if not is_range]
+            ranges = [self.config.range_vocab[i] for i, is_range in zip(hyp.ids, hyp.is_range, strict=True) if is_range]
+            try:
+                text = render_formula(decode_formula(sketch, ranges, ctx), origin)
+            except FormulaError:
+                continue
+            if text in seen:
+                continue
+            seen.add(text)
+            out.append(Candidate(text, hyp.logprob, math.exp(hyp.logprob)))
+            if len(out) == k:
+                break
+        return out
+

@@ -1,0 +1,335 @@
+"""Training loop: one CPU, one GPU, or ``torchrun --nproc_per_node=N`` (DistributedDataParallel).
+
+A run folder holds everything needed to resume or to reuse the run::
+
+    RUN/train_config.json   the resolved training options
+    RUN/config.json         the resolved model config (vocabularies included)
+    RUN/metrics.jsonl       one JSON object per logged step and per dev evaluation
+    RUN/checkpoint/         latest model + trainer_state.pt (optimizer, scheduler, step, RNG)
+    RUN/model/              the model with the best dev loss (what evaluate and predict load)
+
+Only rank 0 logs and writes. Resuming (``resume=True``) continues from ``RUN/checkpoint``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from ..data.dataset import FormulaDataset, make_loader
+from ..errors import ConfigError
+from .batching import Batcher, DatasetCollator, to_device
+from .configuration import SpreadsheetCoderConfig, build_strict
+from .modeling import SpreadsheetCoder
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["TrainConfig", "train"]
+
+
+@dataclass
+class TrainConfig:
+    """Options of a training run.
+
+    Args:
+        data: a training cache folder (``spreadsheetcoder cache``).
+        out: the run folder.
+        preset: model preset (configuration.PRESETS); ``model`` overrides its fields.
+        batch_size: examples per step and process.
+        lr: peak learning rate of the decoder and grid layers; ``bert_lr`` of the BERT (None: lr).
+        weight_decay, warmup_steps, grad_clip: AdamW, linear warmup then cosine decay to 10%.
+        max_steps: optimizer steps (``epochs`` bounds them too when set).
+        eval_every, log_every, save_every: in steps; eval uses at most ``eval_examples`` dev examples.
+        group: ``sheet`` batches neighbouring targets (shared encoder chunks, fast) or ``length``.
+        bf16: autocast to bfloat16 (default: on CUDA only).
+        covered_only: train on examples whose every target token is in the vocabularies.
+        shuffle: draw batches in a seeded random order (off: the cache's order, for exact comparisons).
+        limit_examples: train on the first N training examples only (smoke runs, tests).
+        seed, num_workers, resume: as named.
+    """
+
+    data: str = ""
+    out: str = "runs/run"
+    preset: str = "tiny"
+    model: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 32
+    lr: float = 1e-3
+    bert_lr: float | None = None
+    weight_decay: float = 0.01
+    warmup_steps: int = 100
+    max_steps: int = 1000
+    epochs: float | None = None
+    grad_clip: float = 1.0
+    eval_every: int = 200
+    eval_examples: int = 512
+    log_every: int = 10
+    save_every: int = 200
+    group: str = "sheet"
+    bf16: bool | None = None
+    covered_only: bool = True
+    seed: int = 0
+    num_workers: int = 0
+    resume: bool = False
+    shuffle: bool = True
+    limit_examples: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        return build_strict(cls, data, "training options")
+
+
+def lr_factor(step: int, warmup: int, total: int) -> float:
+    """Linear warmup to 1, then cosine decay to 0.1 at ``total``."""
+    if step < warmup:
+        return (step + 1) / max(1, warmup)
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _distributed() -> tuple[int, int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    rank = dist.get_rank() if world > 1 else 0
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    return world, rank, local
+
+
+def _seed_all(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class _Subset(torch.utils.data.Dataset[dict[str, Any]]):
+    """Examples of a dataset kept by a mask, still usable as its CellSource through ``base``."""
+
+    def __init__(self, base: FormulaDataset, keep: np.ndarray) -> None:
+        self.base = base
+        self.positions = np.flatnonzero(keep)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return self.base[int(self.positions[i])]
+
+
+def _dataset(path: str, split: str, covered_only: bool, radius: int) -> FormulaDataset:
+    dataset = FormulaDataset(path, split, window_radius=radius)
+    if covered_only:
+        dataset.indices = dataset.indices[dataset.examples["covered"][dataset.indices]]
+    return dataset
+
+
+@torch.no_grad()
+def evaluate_loss(model: SpreadsheetCoder, dataset: FormulaDataset, batcher: Batcher, *, batch_size: int,
+                  limit: int, device: torch.device, bf16: bool) -> dict[str, float]:
+    """Teacher-forced dev loss, token accuracy and exact match (every token of the formula right)."""
+    model.eval()
+    count = min(limit, len(dataset))
+    total_loss = total_tokens = correct_tokens = exact = 0.0
+    for start in range(0, count, batch_size):
+        items = [dataset[i] for i in range(start, min(count, start + batch_size))]
+        batch = to_device(batcher.collate(dataset, items), device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            out = model(batch)
+        mask = batch["out_mask"]
+        pred = torch.where(batch["out_range"], out.range_logits.argmax(-1), out.sketch_logits.argmax(-1))
+        right = (pred == batch["out_ids"]) | ~mask
+        n = mask.sum().item()
+        assert out.loss is not None
+        total_loss += out.loss.item() * n
+        total_tokens += n
+        correct_tokens += ((pred == batch["out_ids"]) & mask).sum().item()
+        exact += right.all(dim=1).sum().item()
+    model.train()
+    return {"dev_loss": total_loss / max(1, total_tokens), "dev_token_accuracy": correct_tokens / max(1, total_tokens),
+            "dev_exact": exact / max(1, count), "dev_examples": count}
+
+
+def _save(model: SpreadsheetCoder, folder: Path, optimizer: torch.optim.Optimizer | None = None,
+          scheduler: Any = None, step: int = 0, best: float = math.inf) -> None:
+    model.save_pretrained(folder)
+    if optimizer is not None:
+        state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step, "best": best,
+                 "rng": torch.get_rng_state(), "numpy_rng": np.random.get_state()}
+        torch.save(state, folder / "trainer_state.pt.tmp")
+        os.replace(folder / "trainer_state.pt.tmp", folder / "trainer_state.pt")
+
+
+def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, Any]:
+    """Run training as ``options`` say; returns the last logged metrics (rank 0)."""
+    world, rank, local = _distributed()
+    device = torch.device(f"cuda:{local}" if torch.cuda.is_available() else "cpu")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+        torch.backends.cuda.matmul.allow_tf32 = True
+    bf16 = device.type == "cuda" if options.bf16 is None else options.bf16
+    _seed_all(options.seed)
+    out = Path(options.out)
+    checkpoint = out / "checkpoint"
+
+    probe = FormulaDataset(options.data, "train")
+    if options.resume and (checkpoint / "config.json").is_file():
+        model = SpreadsheetCoder.from_pretrained(checkpoint)
+        config = model.config
+    else:
+        config = SpreadsheetCoderConfig.preset(options.preset, **{
+            "sketch_vocab": probe.sketch_vocab.tokens, "range_vocab": probe.range_vocab.tokens,
+            "context": probe.meta["config"]["setting"], **options.model})
+        model = SpreadsheetCoder(config)
+    if probe.stored_radius < config.stored_radius:
+        raise ConfigError(
+            f"the cache stores windows of radius {probe.stored_radius}; this model (radius {config.radius}, tile "
+            f"{config.tile}) needs {config.stored_radius}: extract with --radius {config.stored_radius}")
+    train_set = _dataset(options.data, "train", options.covered_only, config.radius)
+    if options.limit_examples is not None:
+        train_set.indices = train_set.indices[: options.limit_examples]
+    dev_set = _dataset(options.data, "dev", options.covered_only, config.radius)
+    if len(train_set) == 0:
+        raise ConfigError(f"{options.data} has no training examples")
+    model.to(device)
+    batcher = Batcher(config)
+    loader = make_loader(train_set, options.batch_size, shuffle=options.shuffle, distributed=world > 1, seed=options.seed,
+                         num_workers=options.num_workers, drop_last=world > 1,
+                         collate_fn=DatasetCollator(batcher, train_set), group=options.group,
+                         pool_batches=10_000 if options.group == "sheet" else 50)
+    total = options.max_steps
+    if options.epochs is not None:
+        total = min(total, max(1, int(options.epochs * len(loader))))
+
+    bert_params = list(model.encoder.bert.parameters())
+    bert_ids = {id(p) for p in bert_params}
+    other = [p for p in model.parameters() if id(p) not in bert_ids]
+    optimizer = torch.optim.AdamW([
+        {"params": bert_params, "lr": options.bert_lr or options.lr},
+        {"params": other, "lr": options.lr},
+    ], weight_decay=options.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, options.warmup_steps, total))
+    step, best = 0, math.inf
+    if options.resume and (checkpoint / "trainer_state.pt").is_file():
+        state = torch.load(checkpoint / "trainer_state.pt", map_location="cpu", weights_only=False)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, best = int(state["step"]), float(state["best"])
+        torch.set_rng_state(state["rng"])
+        np.random.set_state(state["numpy_rng"])
+        logger.info("resumed from %s at step %d", checkpoint, step)
+
+    wrapped: torch.nn.Module = model
+    if world > 1:
+        wrapped = DistributedDataParallel(model, device_ids=[local] if device.type == "cuda" else None)
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "train_config.json").write_text(json.dumps(asdict(options), indent=2), encoding="utf-8")
+        config.save(out / "config.json")
+        logger.info("model: %d parameters, %d train / %d dev examples, %d steps", model.num_parameters(),
+                    len(train_set), len(dev_set), total)
+    metrics_file = open(out / "metrics.jsonl", "a", encoding="utf-8") if rank == 0 else None  # noqa: SIM115 (closed in finally)
+    last: dict[str, Any] = {}
+    bar = tqdm(total=total, initial=step, desc="train", unit="step",
+               disable=rank != 0 or (not progress if progress is not None else None))
+    model.train()
+    epoch = step // max(1, len(loader))
+    seen = examples = 0
+    started = time.perf_counter()
+    try:
+        while step < total:
+            loader.batch_sampler.set_epoch(epoch)  # type: ignore[union-attr]
+            for batch in loader:
+                if step >= total:
+                    break
+                batch = to_device(batch, device)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                    output = wrapped(batch)
+                loss = output.loss
+                if world > 1:
+                    # Divide by the global token count: DDP averages gradients over processes, so this
+                    # gives exactly the gradient of one process on the whole batch.
+                    tokens = output.tokens.detach().clone()
+                    dist.all_reduce(tokens)
+                    objective = output.loss_sum * world / tokens.clamp(min=1)
+                    loss = output.loss_sum.detach().clone()
+                    dist.all_reduce(loss)
+                    loss = loss / tokens.clamp(min=1)
+                else:
+                    objective = loss
+                optimizer.zero_grad(set_to_none=True)
+                objective.backward()
+                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), options.grad_clip)
+                optimizer.step()
+                scheduler.step()
+                step += 1
+                seen += 1
+                examples += int(batch["out_ids"].shape[0]) * world
+                bar.update(1)
+                if rank == 0 and (step % options.log_every == 0 or step == total):
+                    elapsed = time.perf_counter() - started
+                    last = {"step": step, "epoch": epoch, "loss": round(loss.item(), 5),
+                            "token_accuracy": round(float(output.token_accuracy), 4),
+                            "grad_norm": round(float(grad_norm), 4), "lr": scheduler.get_last_lr()[-1],
+                            "examples_per_s": round(examples / elapsed, 2), "chunks": int(batch["chunk_tokens"].shape[0])}
+                    bar.set_postfix(loss=last["loss"], acc=last["token_accuracy"])
+                    assert metrics_file is not None
+                    metrics_file.write(json.dumps(last) + "\n")
+                    metrics_file.flush()
+                if rank == 0 and (step % options.eval_every == 0 or step == total) and len(dev_set):
+                    scores = evaluate_loss(model, dev_set, batcher, batch_size=options.batch_size,
+                                           limit=options.eval_examples, device=device, bf16=bf16)
+                    last = {"step": step, **{k: round(v, 5) for k, v in scores.items()}}
+                    assert metrics_file is not None
+                    metrics_file.write(json.dumps(last) + "\n")
+                    metrics_file.flush()
+                    if scores["dev_loss"] < best:
+                        best = scores["dev_loss"]
+                        _save(model, out / "model")
+                if rank == 0 and (step % options.save_every == 0 or step == total):
+                    _save(model, checkpoint, optimizer, scheduler, step, best)
+            epoch += 1
+    finally:
+        bar.close()
+        if metrics_file is not None:
+            metrics_file.close()
+    if rank == 0 and not (out / "model" / "config.json").is_file():
+        _save(model, out / "model")  # no dev split: the last model is the model
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return last
+
+
+def load_options(config: str | None, overrides: list[str]) -> TrainConfig:
+    """Options from a preset name or a JSON file, then ``key=value`` overrides (``model.d_model=128``)."""
+    data: dict[str, Any] = {}
+    if config:
+        path = Path(config)
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"preset": config}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ConfigError(f"override {item!r} is not key=value")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        if key.startswith("model."):
+            data.setdefault("model", {})[key[6:]] = value
+        else:
+            data[key] = value
+    return TrainConfig.from_dict(data)
+
