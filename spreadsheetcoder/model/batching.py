@@ -76,7 +76,7 @@ class Batcher:
             "col_cells": torch.from_numpy(np.ascontiguousarray(plan.col_cells)),
             "pointer_tokens": torch.from_numpy(pointers.tokens),
             "pointer_sheets": torch.from_numpy(pointers.sheets), "pointer_names": torch.from_numpy(pointers.names),
-            "chunks_requested": plan.chunks_requested,
+            "chunks_requested": plan.chunks_requested, "chunk_keys": plan.keys,
         }
 
     def collate(self, source: CellSource, items: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -232,7 +232,7 @@ def beam_search(model: SpreadsheetCoder, enc: EncoderOutput, grammar: Grammar, *
                 beams[b].append(hyp)
                 new_rows.append(row)
                 new_last.append(token)
-                new_range.append(hyp.in_range_stage)
+                new_range.append(hyp.is_range[-1])  # the vocabulary the token came from
                 new_owner.append(b)
             # stop widening an example once its best live hypothesis cannot beat its k-th finished one
             if len(finished[b]) >= k and beams[b]:

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["CellSource", "ChunkPlan", "PointerPlan", "compact_tags", "plan_batch", "plan_pointers", "tag_table"]
 
 EMPTY_TEXT, PAD_TEXT, MASK_TEXT = 0, 1, 2  # rows of every text table (see data/cache.py)
+_OWNER_STRIDE = 1 << 15  # > MAX_COL
 
 
 class CellSource(Protocol):
@@ -67,6 +68,8 @@ class ChunkPlan:
             (``chunk * n_slots + slot``) of the row / column view; -1 where the window has no cell
             (unused header rows).
         texts: ``(n_chunks, n_slots)`` text row of each cell slot (-1 for absent prefix cells).
+        keys: ``(n_chunks, 6)`` what identifies each chunk (view, sheet, line, tile, header, masked
+            cell): equal keys have equal encodings, so a caller may cache them across batches.
         chunks_requested: how many chunk requests the plan served (before sharing): with
             ``len(tokens)`` it tells how much sharing saved.
     """
@@ -78,6 +81,7 @@ class ChunkPlan:
     row_cells: np.ndarray
     col_cells: np.ndarray
     texts: np.ndarray
+    keys: np.ndarray
     chunks_requested: int
 
 
@@ -148,6 +152,8 @@ def plan_batch(
     h = MAX_HEADER_ROWS
     offsets = np.arange(-radius, radius + 1)
     hdr = np.where(header_rows >= 1, header_rows, 0).astype(np.int64) if use_header else np.zeros_like(header_rows)
+    # A chunk holding a target's own cell is keyed by that cell (it is masked there, for that target only).
+    owner_key = rows * _OWNER_STRIDE + cols
     n_hdr = (hdr > 0).sum(axis=1)
     last_hdr = np.where(n_hdr > 0, hdr[np.arange(b_count), np.maximum(n_hdr - 1, 0)], 0)
 
@@ -168,7 +174,7 @@ def plan_batch(
     absent = (ii < h) & (grid_rows[bb, ii] == 0)
     row_keys = np.stack([
         np.zeros_like(line), sheets[bb], line, tile_k, row_prefix[bb, ii],
-        np.where(holds_target, bb, -1),
+        np.where(holds_target, owner_key[bb], -1),
     ], axis=-1).reshape(-1, 6)
 
     # Column view: window columns x row tiles.
@@ -182,7 +188,7 @@ def plan_batch(
     c_holds = (cline == cols[cb]) & (rfirst <= rows[cb]) & (rows[cb] < rfirst + tile)
     hdr_key = hdr[:, 0] * (1 << 21) + hdr[:, 1]
     col_keys = np.stack([
-        np.ones_like(cline), sheets[cb], cline, rtile_k, hdr_key[cb], np.where(c_holds, cb, -1),
+        np.ones_like(cline), sheets[cb], cline, rtile_k, hdr_key[cb], np.where(c_holds, owner_key[cb], -1),
     ], axis=-1).reshape(-1, 6)
 
     keys = np.concatenate([row_keys, col_keys])
@@ -219,7 +225,7 @@ def plan_batch(
 
     text = source.text_ids(np.broadcast_to(sheet_u[:, None], cell_rows.shape), cell_rows, cell_cols)
     owner = owner_u[:, None]
-    masked = (owner >= 0) & (cell_rows == rows[np.maximum(owner, 0)]) & (cell_cols == cols[np.maximum(owner, 0)])
+    masked = (owner >= 0) & (cell_rows == owner // _OWNER_STRIDE) & (cell_cols == owner % _OWNER_STRIDE)
     text = np.where(masked, MASK_TEXT, text)
     tok = source.text_tokens(text)  # (n, slots, W)
     tok = compact_tags(tok, tags or [], max_cell_tokens)  # (n, slots, M)
@@ -246,7 +252,7 @@ def plan_batch(
     col_cells = np.concatenate([head, body], axis=1)
     return ChunkPlan(tokens=tokens, types=types, slots=slots, n_slots=n_slots, row_cells=row_cells,
                      col_cells=col_cells, texts=np.where(present, text, -1),
-                     chunks_requested=len(keys))
+                     keys=unique, chunks_requested=len(keys))
 
 
 @dataclass

@@ -130,10 +130,17 @@ class TableEncoder(nn.Module):
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
         return self.pointer(pooled)
 
-    def forward(self, batch: dict[str, torch.Tensor]) -> EncoderOutput:
+    def encode_cells(self, tokens: torch.Tensor, types: torch.Tensor, slots: torch.Tensor, n_slots: int) -> torch.Tensor:
+        """Per-cell vectors of chunks: ``(n_chunks * n_slots, h)`` (BERT, then the mean of each cell's tokens)."""
+        return self._pool_cells(self._bert(tokens, types), slots, n_slots)
+
+    def forward(self, batch: dict[str, torch.Tensor], cells: torch.Tensor | None = None,
+                pointer_keys: torch.Tensor | None = None) -> EncoderOutput:
+        """Encode a batch; ``cells`` (from ``encode_cells``) and ``pointer_keys`` (from
+        ``encode_pointers``) may be given precomputed, e.g. from a cache of a sheet's chunks."""
         n_slots = int(batch["n_slots"])
-        hidden = self._bert(batch["chunk_tokens"], batch["chunk_types"])
-        cells = self._pool_cells(hidden, batch["chunk_slots"], n_slots)
+        if cells is None:
+            cells = self.encode_cells(batch["chunk_tokens"], batch["chunk_types"], batch["chunk_slots"], n_slots)
         views = []
         if self.config.use_row_view:
             views.append(self._gather(cells, batch["row_cells"], 0))
@@ -149,7 +156,7 @@ class TableEncoder(nn.Module):
         memory = self.dropout(self.norm(memory))
         memory_mask = exists.reshape(b, -1)
         target = (MAX_HEADER_ROWS + self.config.radius) * self.size + self.config.radius
-        keys = self.encode_pointers(batch["pointer_tokens"])
+        keys = self.encode_pointers(batch["pointer_tokens"]) if pointer_keys is None else pointer_keys
         sheets, sheets_mask = self._pointer_keys(keys, batch["pointer_sheets"])
         names, names_mask = self._pointer_keys(keys, batch["pointer_names"])
         return EncoderOutput(memory=memory, memory_mask=memory_mask, summary=memory[:, target],

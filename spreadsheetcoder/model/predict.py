@@ -111,10 +111,13 @@ class FormulaPredictor:
         device: where to run it.
         beam: beam width (at least ``k``).
         batch_size: targets encoded and decoded together.
+        cache_chunks: encoded chunks kept per workbook (model/chunks.py): targets asked later in a
+            sheet reuse the encodings of earlier ones, so a warm sheet costs only the chunks that
+            hold the new targets (masked) plus decoding.
     """
 
     def __init__(self, model: SpreadsheetCoder | str | Path, *, device: str = "cpu", beam: int = 5,
-                 batch_size: int = 32) -> None:
+                 batch_size: int = 32, cache_chunks: int = 8192) -> None:
         if not isinstance(model, SpreadsheetCoder):
             model = SpreadsheetCoder.from_pretrained(model)
         self.model = model.to(device).eval()
@@ -129,11 +132,18 @@ class FormulaPredictor:
         self._sketch_index = {t: i for i, t in enumerate(self.config.sketch_vocab)}
         self._range_index = {t: i for i, t in enumerate(self.config.range_vocab)}
         self._source: tuple[int, str, WorkbookSource, AnchorIndex] | None = None
+        self.cache_chunks = cache_chunks
+        self._cells: dict[bytes, torch.Tensor] = {}
+        self._pointer_keys: dict[int, torch.Tensor] = {}
+        # chunks_requested: chunk requests of all targets (one window each, before any sharing)
+        self.stats = {"chunks_requested": 0, "chunks_encoded": 0, "chunks_reused": 0}
 
     def _workbook(self, workbook: Workbook, setting: str) -> tuple[WorkbookSource, AnchorIndex]:
         if self._source is None or self._source[0] != id(workbook) or self._source[1] != setting:
             self._source = (id(workbook), setting, WorkbookSource(workbook, setting, self.tokenizer),
                             AnchorIndex(workbook))
+            self._cells.clear()
+            self._pointer_keys.clear()
         return self._source[2], self._source[3]
 
     def ref_context(self, workbook: Workbook, sheet: Sheet, row: int, col: int,
@@ -175,13 +185,38 @@ class FormulaPredictor:
                 contexts.append(self.ref_context(workbook, sheet, r, c, found, anchors))
             inputs = self.batcher.inputs(source, np.full(len(part), sheet_index, np.int64), rows, cols, headers,
                                          np.full(len(part), sheet_index, np.int64))
-            enc = self.model.encode(to_device(inputs, self.device))
+            enc = self._encode(to_device(inputs, self.device), sheet_index)
             anchor_sets = [{key: set(values) for key, values in ctx.anchors.items()} for ctx in contexts]
             hyps = beam_search(self.model, enc, self.grammar, beam=max(self.beam, k), k=max(self.beam, k),
                                alpha=self.config.length_penalty, anchors=anchor_sets)
             for (r, c), ctx, options in zip(part, contexts, hyps, strict=True):
                 results.append(self._render(options, ctx, (r, c), k))
         return results
+
+    def _encode(self, inputs: dict[str, Any], sheet_index: int) -> Any:
+        """Encode a batch, reusing cached chunk encodings of this workbook and caching the new ones."""
+        encoder = self.model.encoder
+        keys = [k.tobytes() for k in inputs["chunk_keys"]]
+        n_slots = int(inputs["n_slots"])
+        known = {k: self._cells[k] for k in keys if k in self._cells}
+        todo = [i for i, k in enumerate(keys) if k not in known]
+        if todo:
+            index = torch.tensor(todo, device=self.device)
+            fresh = encoder.encode_cells(inputs["chunk_tokens"][index], inputs["chunk_types"][index],
+                                         inputs["chunk_slots"][index], n_slots).reshape(len(todo), n_slots, -1)
+            for row, i in enumerate(todo):
+                known[keys[i]] = fresh[row]
+        if len(self._cells) + len(todo) > self.cache_chunks:
+            self._cells.clear()  # a simple bound: long sheets are encoded in windows of chunks
+        self._cells.update(known)
+        self.stats["chunks_requested"] += int(inputs["chunks_requested"])
+        self.stats["chunks_encoded"] += len(todo)
+        self.stats["chunks_reused"] += len(keys) - len(todo)
+        cells = torch.stack([known[k] for k in keys]).reshape(len(keys) * n_slots, -1)
+        pointer_keys = self._pointer_keys.get(sheet_index)
+        if pointer_keys is None:
+            pointer_keys = self._pointer_keys[sheet_index] = encoder.encode_pointers(inputs["pointer_tokens"])
+        return encoder(inputs, cells=cells, pointer_keys=pointer_keys)
 
     def _render(self, options: list[Any], ctx: RefContext, origin: tuple[int, int], k: int) -> list[Candidate]:
         out: list[Candidate] = []

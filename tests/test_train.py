@@ -1,0 +1,79 @@
+"""The training loop: run folder, resume, and a real 2-process DDP run (gloo) matching one process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spreadsheetcoder.cli import main
+from spreadsheetcoder.model.modeling import SpreadsheetCoder
+from spreadsheetcoder.model.train import lr_factor
+
+SMALL = ["--set", "model.radius=4", "--set", "model.tile=4", "--set", "model.dropout=0.0", "--set", "log_every=1",
+         "--no-progress", "--json"]
+
+
+def _metrics(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_train_writes_a_run_folder_and_resumes(sample_cache, tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "--config", "tiny", "--data", str(sample_cache), "--out", str(run), *SMALL,
+            "--set", "batch_size=8", "--set", "save_every=2"]
+    assert main([*args, "--set", "max_steps=3"]) == 0
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last["step"] == 3
+    for name in ("train_config.json", "config.json", "metrics.jsonl", "checkpoint/model.safetensors",
+                 "checkpoint/trainer_state.pt", "model/config.json"):
+        assert (run / name).is_file(), name
+    assert [m["step"] for m in _metrics(run)] == [1, 2, 3]
+    assert main([*args, "--set", "max_steps=5", "--resume"]) == 0
+    assert [m["step"] for m in _metrics(run)] == [1, 2, 3, 4, 5]  # continued, not restarted
+    assert SpreadsheetCoder.from_pretrained(run / "model").config.radius == 4
+
+
+def test_train_refuses_a_cache_with_too_narrow_windows(sample_cache, tmp_path, capsys):
+    code = main(["train", "--config", "tiny", "--data", str(sample_cache), "--out", str(tmp_path / "r"),
+                 "--set", "model.tile=20", "--no-progress"])
+    assert code == 2
+    assert "extract with --radius 29" in capsys.readouterr().err
+
+
+def test_unknown_training_option_is_refused(sample_cache, tmp_path, capsys):
+    assert main(["train", "--data", str(sample_cache), "--set", "lrate=1"]) == 2
+    assert "unknown training options ['lrate']" in capsys.readouterr().err
+
+
+def test_learning_rate_warms_up_then_decays():
+    assert lr_factor(0, 10, 100) == pytest.approx(0.1)
+    assert lr_factor(9, 10, 100) == pytest.approx(1.0)
+    assert lr_factor(100, 10, 100) == pytest.approx(0.1)
+    assert lr_factor(50, 10, 100) < lr_factor(20, 10, 100)
+
+
+def _run(args: list[str], cwd: Path) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_two_process_ddp_matches_one_process(sample_cache, tmp_path):
+    """torchrun --nproc_per_node=2 (gloo, CPU) takes the same steps as one process on the same batch."""
+    common = ["--config", "tiny", "--data", str(sample_cache), *SMALL, "--set", "limit_examples=32",
+              "--set", "shuffle=false", "--set", "max_steps=4", "--set", "warmup_steps=1", "--set", "lr=0.003"]
+    _run([sys.executable, "-m", "spreadsheetcoder", "train", "--out", str(tmp_path / "one"), *common,
+          "--set", "batch_size=32"], tmp_path)
+    _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "spreadsheetcoder",
+          "train", "--out", str(tmp_path / "two"), *common, "--set", "batch_size=16"], tmp_path)
+    one = [m["loss"] for m in _metrics(tmp_path / "one") if "loss" in m]
+    two = [m["loss"] for m in _metrics(tmp_path / "two") if "loss" in m]
+    assert len(one) == len(two) == 4
+    assert one[-1] < one[0]
+    assert two == pytest.approx(one, rel=2e-3)
