@@ -77,3 +77,29 @@ def test_two_process_ddp_matches_one_process(sample_cache, tmp_path):
     assert len(one) == len(two) == 4
     assert one[-1] < one[0]
     assert two == pytest.approx(one, rel=2e-3)
+
+
+def test_init_from_starts_where_a_run_ended_and_caps_apply(sample_cache, tmp_path, capsys):
+    base = ["train", "--config", "tiny", "--data", str(sample_cache), *SMALL, "--set", "batch_size=8",
+            "--set", "max_steps=6", "--set", "shuffle=false", "--set", "lr=0.003"]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    assert main([*base, "--out", str(tmp_path / "b"), "--set", f"init_from={tmp_path / 'a' / 'model'}",
+                 "--set", "max_per_workbook=3"]) == 0
+    first = _metrics(tmp_path / "a")
+    second = _metrics(tmp_path / "b")
+    assert second[0]["loss"] < first[0]["loss"]  # it starts from the trained weights
+    capsys.readouterr()
+
+
+def test_cap_per_workbook_keeps_at_most_n_of_each(sample_cache):
+    from collections import Counter
+
+    from spreadsheetcoder.data.dataset import FormulaDataset
+    from spreadsheetcoder.model.train import _cap_per_workbook
+
+    data = FormulaDataset(sample_cache, "train")
+    sheets = json.loads((Path(sample_cache) / "sheets.json").read_text())
+    kept = _cap_per_workbook(data, 5, seed=0)
+    per_book = Counter(sheets[s][0] for s in data.examples["sheet"][kept])
+    assert max(per_book.values()) == 5 and len(per_book) == len({b for b, _ in sheets})
+    assert list(kept) == sorted(kept)

@@ -58,6 +58,9 @@ class TrainConfig:
         covered_only: train on examples whose every target token is in the vocabularies.
         shuffle: draw batches in a seeded random order (off: the cache's order, for exact comparisons).
         limit_examples: train on the first N training examples only (smoke runs, tests).
+        max_per_workbook: keep at most N training examples of each workbook (a deterministic sample),
+            so one huge workbook cannot dominate (one real workbook holds 70% of the corpus's targets).
+        init_from: a model folder whose weights (and config) start this run (fine-tuning).
         seed, num_workers, resume: as named.
     """
 
@@ -85,6 +88,8 @@ class TrainConfig:
     resume: bool = False
     shuffle: bool = True
     limit_examples: int | None = None
+    max_per_workbook: int | None = None
+    init_from: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
@@ -127,6 +132,20 @@ class _Subset(torch.utils.data.Dataset[dict[str, Any]]):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         return self.base[int(self.positions[i])]
+
+
+def _cap_per_workbook(dataset: FormulaDataset, cap: int, seed: int) -> np.ndarray:
+    """``dataset.indices`` with at most ``cap`` examples per workbook (a seeded sample, order kept)."""
+    sheets = json.loads((dataset.dir / "sheets.json").read_text(encoding="utf-8"))
+    book_ids: dict[str, int] = {}
+    book_of_sheet = np.array([book_ids.setdefault(book, len(book_ids)) for book, _ in sheets], dtype=np.int64)
+    books = book_of_sheet[dataset.examples["sheet"][dataset.indices]]
+    rng = np.random.default_rng(seed)
+    keep = np.zeros(len(books), bool)
+    for book in np.unique(books):
+        where = np.flatnonzero(books == book)
+        keep[where if len(where) <= cap else rng.choice(where, cap, replace=False)] = True
+    return dataset.indices[keep]
 
 
 def _dataset(path: str, split: str, covered_only: bool, radius: int) -> FormulaDataset:
@@ -188,6 +207,11 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
     if options.resume and (checkpoint / "config.json").is_file():
         model = SpreadsheetCoder.from_pretrained(checkpoint)
         config = model.config
+    elif options.init_from:
+        model = SpreadsheetCoder.from_pretrained(options.init_from)
+        config = model.config
+        if config.sketch_vocab != probe.sketch_vocab.tokens or config.range_vocab != probe.range_vocab.tokens:
+            raise ConfigError(f"{options.init_from} was trained with other vocabularies than {options.data}'s")
     else:
         config = SpreadsheetCoderConfig.preset(options.preset, **{
             "sketch_vocab": probe.sketch_vocab.tokens, "range_vocab": probe.range_vocab.tokens,
@@ -198,6 +222,8 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
             f"the cache stores windows of radius {probe.stored_radius}; this model (radius {config.radius}, tile "
             f"{config.tile}) needs {config.stored_radius}: extract with --radius {config.stored_radius}")
     train_set = _dataset(options.data, "train", options.covered_only, config.radius)
+    if options.max_per_workbook is not None:
+        train_set.indices = _cap_per_workbook(train_set, options.max_per_workbook, options.seed)
     if options.limit_examples is not None:
         train_set.indices = train_set.indices[: options.limit_examples]
     dev_set = _dataset(options.data, "dev", options.covered_only, config.radius)
