@@ -32,7 +32,7 @@ from .sheet import CellType, Sheet, Workbook
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ANCHOR_NAMES", "OWN", "AnchorIndex", "Anchors", "sheet_head"]
+__all__ = ["ANCHOR_NAMES", "OWN", "AnchorIndex", "Anchors", "sheet_head", "workbook_tables"]
 
 OWN = "="
 ROW_ANCHORS = ("r^first", "r^top", "r^bot", "r^hdr", "r^label", "r^last")
@@ -147,3 +147,9 @@ def sheet_head(sheet: Sheet, max_cells: int = 6) -> str:
         return ""
     first = sorted(rows[min(rows)])[:max_cells]
     return " | ".join(text for _, text in first)
+
+
+def workbook_tables(workbook: Workbook) -> list[tuple[str, int, list[str]]]:
+    """Every table of the workbook as ``(name, first column, column names)``: what structured
+    references' column pointers point into (vocab.RefContext.tables)."""
+    return [(t.name, t.min_col, list(t.columns)) for s in workbook.sheets for t in s.tables]

@@ -8,8 +8,14 @@ order. Each reference becomes a short, fixed-shape token group:
 cell                    ``<cell>`` sheet  row  col
 area                    ``<area>`` sheet  row  col  row  col
 defined name            ``<name>`` ``name:K`` (pointer: index into the visible names)
-structured reference    ``<struct>`` ``table:NAME`` ``spec:[...]``
+structured reference    ``<struct>`` ``table:NAME`` ``spec:PATTERN`` then one ``hcol:±k`` per ``{}``
 ======================  ==============================================================
+
+A structured reference's specifier becomes a pattern with its column names taken out
+(``[@Qty]`` -> ``spec:[@{}]``, ``[[#Totals],[Qty]]`` -> ``spec:[[#Totals],[{}]]``), and each
+column becomes a pointer over the table's header cells: ``hcol:-2`` is the table column whose header
+sits two columns left of the target. A specifier whose columns cannot be found in the table (or an
+unusual spelling) stays verbatim, with no ``hcol``.
 
 ``sheet`` is ``sheet:=`` for the formula's own sheet or ``sheet:K``, a pointer into the
 workbook's sheet names. A row is ``r-3`` (offset from the target), ``R12`` (absolute, ``$12``),
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +63,8 @@ class RefContext:
         origin: the target cell ``(row, col)``; without it no anchors are used.
         radius: offsets up to this size are written as offsets, farther ones try anchors first.
         anchors: ``AnchorIndex.anchors`` of the target (``{"=": {"r^first": 2, ...}, "1": {...}}``).
+        tables: the workbook's tables, ``{name casefolded: (first column, column names)}``.
+        own_table: the name of the table the target sits in (what ``[@Qty]`` refers to), if any.
     """
 
     own_sheet: str
@@ -64,6 +73,51 @@ class RefContext:
     origin: tuple[int, int] | None = None
     radius: int = WINDOW_RADIUS
     anchors: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    tables: Mapping[str, tuple[int, Sequence[str]]] = field(default_factory=dict)
+    own_table: str | None = None
+
+    def table(self, name: str | None) -> tuple[int, Sequence[str]] | None:
+        key = (name or self.own_table or "").casefold()
+        return self.tables.get(key)
+
+
+# Specifier spellings whose column names become pointers (anything else stays verbatim).
+_SPEC_FORMS = [
+    (re.compile(r"^\[@([^\[\]']+)\]$"), "[@{}]"),
+    (re.compile(r"^\[@\[([^\[\]']+)\]\]$"), "[@[{}]]"),
+    (re.compile(r"^\[([^\[\]#@'][^\[\]']*)\]$"), "[{}]"),
+    (re.compile(r"^\[\[(#[^\[\]']+)\],\[([^\[\]']+)\]\]$"), "[[{0}],[{{}}]]"),
+    (re.compile(r"^\[\[([^\[\]#']+)\]:\[([^\[\]']+)\]\]$"), "[[{}]:[{}]]"),
+    (re.compile(r"^\[\[(#[^\[\]']+)\],\[([^\[\]']+)\]:\[([^\[\]']+)\]\]$"), "[[{0}],[{{}}]:[{{}}]]"),
+]
+
+
+def _split_spec(spec: str) -> tuple[str, list[str]] | None:
+    """``("[[#Totals],[{}]]", ["Qty"])`` for ``[[#Totals],[Qty]]``; None for other spellings."""
+    for pattern, form in _SPEC_FORMS:
+        match = pattern.match(spec)
+        if match is None:
+            continue
+        groups = list(match.groups())
+        if form.startswith("[[{0}]"):
+            return form.format(groups[0]), groups[1:]
+        return form, groups
+    return None
+
+
+def _struct_tokens(ref: Reference, ctx: RefContext) -> list[str]:
+    assert ref.spec is not None
+    head = [STRUCT, f"table:{ref.name or ''}"]
+    split = _split_spec(ref.spec)
+    table = ctx.table(ref.name)
+    if split is not None and table is not None and ctx.origin is not None:
+        pattern, columns = split
+        first_col, names = table
+        folded = [n.casefold() for n in names]
+        if all(c.casefold() in folded for c in columns):
+            offsets = [first_col + folded.index(c.casefold()) - ctx.origin[1] for c in columns]
+            return [*head, f"spec:{pattern}", *(f"hcol:{k:+d}" for k in offsets)]
+    return [*head, f"spec:{ref.spec}"]
 
 
 def _axis_token(value: int | None, absolute: bool, axis: int, sheet_key: str, ctx: RefContext) -> str:
@@ -89,7 +143,7 @@ def _corner_tokens(corner: Corner, sheet_key: str, ctx: RefContext) -> list[str]
 def range_tokens(ref: Reference, ctx: RefContext) -> list[str]:
     """Tokens of one reference (see the module docstring). Pointers that find nothing give ``<unk>``."""
     if ref.spec is not None:
-        return [STRUCT, f"table:{ref.name or ''}", f"spec:{ref.spec}"]
+        return _struct_tokens(ref, ctx)
     if ref.name is not None:
         folded = [n.casefold() for n in ctx.names]
         key = ref.name.casefold()
@@ -153,9 +207,26 @@ def decode_formula(sketch: Sequence[str], ranges: Sequence[str], ctx: RefContext
         while i < len(ranges):
             head = ranges[i]
             if head == STRUCT:
-                table, spec = ranges[i + 1], ranges[i + 2]
-                refs.append(Reference(name=table.removeprefix("table:"), spec=spec.removeprefix("spec:")))
+                name, spec = ranges[i + 1].removeprefix("table:"), ranges[i + 2].removeprefix("spec:")
                 i += 3
+                slots = spec.count("{}")
+                if slots:
+                    table = ctx.table(name)
+                    if table is None or ctx.origin is None:
+                        raise ValueError(f"no table {name!r} for a column pointer")
+                    first_col, names = table
+                    columns = []
+                    for token in ranges[i:i + slots]:
+                        if not token.startswith("hcol:"):
+                            raise ValueError(token)
+                        index = ctx.origin[1] + int(token.removeprefix("hcol:")) - first_col
+                        if not 0 <= index < len(names):
+                            raise ValueError(f"{token} points outside table {name!r}")
+                        columns.append(names[index])
+                    for column in columns:
+                        spec = spec.replace("{}", column, 1)
+                    i += slots
+                refs.append(Reference(name=name, spec=spec))
             elif head == NAME:
                 refs.append(Reference(name=ctx.names[int(ranges[i + 1].removeprefix("name:"))]))
                 i += 2

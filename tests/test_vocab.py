@@ -78,3 +78,25 @@ def test_an_anchor_the_target_lacks_is_undecodable():
     ctx = RefContext("Summary", SHEETS, NAMES, origin=(30, 2), anchors={"=": {}})
     with pytest.raises(FormulaError, match="undecodable"):
         decode_formula(["RANGE", EOS], ["<cell>", "sheet:=", "r^top", "c+0"], ctx)
+
+
+@pytest.mark.parametrize(("text", "pattern", "hcols"), [
+    ("=[@Qty]*[@Price]", "[@{}]", ["hcol:-2", "hcol:-1"]),
+    ("=SUM(Orders[Qty])", "[{}]", ["hcol:-2"]),
+    ("=Orders[[#Totals],[Price]]", "[[#Totals],[{}]]", ["hcol:-1"]),
+    ("=SUM(Orders[[Qty]:[Price]])", "[[{}]:[{}]]", ["hcol:-2", "hcol:-1"]),
+])
+def test_structured_columns_become_pointers_over_the_table_header(text, pattern, hcols):
+    origin = (5, 4)  # D5, in table Orders (B1:D9: Qty in B, Price in C, Total in D)
+    ctx = RefContext("Summary", SHEETS, NAMES, origin=origin, tables={"orders": (2, ["Qty", "Price", "Total"])},
+                     own_table="Orders")
+    sketch, ranges = formula_tokens(parse_formula(text, origin), ctx)
+    assert f"spec:{pattern}" in ranges and [t for t in ranges if t.startswith("hcol:")] == hcols
+    decoded = decode_formula(sketch, ranges, ctx)
+    assert canonical_formula(render_formula(decoded, origin)) == canonical_formula(text)
+
+
+def test_unknown_table_columns_stay_verbatim():
+    ctx = RefContext("Summary", SHEETS, NAMES, origin=(5, 4), tables={"orders": (2, ["Qty"])})
+    _, ranges = formula_tokens(parse_formula("=Orders[[#This Row],[Gone]]", (5, 4)), ctx)
+    assert ranges == ["<struct>", "table:Orders", "spec:[[#This Row],[Gone]]"]

@@ -63,7 +63,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["EXAMPLE_DTYPE", "KEY_STRIDE", "CacheConfig", "build_cache", "formula_from_record"]
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 POINTER_TOKENS = 24  # WordPiece tokens kept per sheet view or defined name
 KEY_STRIDE = MAX_COL + 1  # cell key = row * KEY_STRIDE + col
 SPECIAL_TEXTS = (TAG_EMPTY, TAG_PAD, TAG_MASK)  # rows 0, 1, 2 of texts.npy
@@ -235,7 +235,9 @@ class _Builder:
             if text != TAG_MASK and i < len(header_rows):
                 cells[header_rows[i] * KEY_STRIDE + (col - radius + j)] = self._text(text)
         ctx = RefContext(record["sheet"], record.get("sheets", []), record.get("names", []), origin=(row, col),
-                         radius=self.config.window_radius, anchors=record.get("anchors", {}))
+                         radius=self.config.window_radius, anchors=record.get("anchors", {}),
+                         tables={name.casefold(): (first, columns) for name, first, columns in record.get("tables", [])},
+                         own_table=record.get("own_table"))
         sketch, ranges = formula_tokens(formula_from_record(record), ctx)
         self.sketches.append(sketch)
         self.ranges.append(ranges)

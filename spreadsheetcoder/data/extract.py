@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from ..anchors import AnchorIndex, sheet_head
+from ..anchors import AnchorIndex, sheet_head, workbook_tables
 from ..constants import (
     CONTEXT_SETTINGS,
     KIND_BEYOND_WINDOW,
@@ -112,6 +112,7 @@ def _roundtrips(target: Target) -> bool:
 def example_record(
     workbook: str, target: Target, context: SheetContext, sheets: list[str], names: list[str],
     anchors: AnchorIndex | None = None, heads: list[str] | None = None,
+    tables: list[tuple[str, int, list[str]]] | None = None,
 ) -> dict[str, Any]:
     """One JSONL example: where the target is, its formula representation and its context.
 
@@ -146,6 +147,10 @@ def example_record(
         )
     if heads is not None:
         record["sheet_heads"] = heads
+    if tables:
+        own = context.sheet.table_at(target.row, target.col)
+        record["tables"] = tables
+        record["own_table"] = own.name if own is not None else None
     if anchors is not None:
         record["anchors"] = anchors.anchors(context.sheet, target.row, target.col, window.header_rows)
     record["context"] = window.to_dict()
@@ -175,6 +180,7 @@ def extract_workbook(
     result.sheets = len(book.sheets)
     anchors = AnchorIndex(book)
     heads = [sheet_head(s) for s in book.sheets]
+    tables = workbook_tables(book)
     for sheet in book.sheets:
         all_targets = list(iter_formula_cells(sheet))
         result.formula_cells += len(all_targets)
@@ -198,7 +204,7 @@ def extract_workbook(
         for target in chosen:
             result.targets += 1
             result.shares.update(_share_keys(target))
-            record = example_record(rel, target, context, book.sheet_names, names, anchors, heads)
+            record = example_record(rel, target, context, book.sheet_names, names, anchors, heads, tables)
             line = json.dumps(record, ensure_ascii=False, default=str)
             if sink is None:
                 result.lines.append(line)

@@ -70,6 +70,8 @@ def _range_class(token: str) -> str | None:
         return "table"
     if token.startswith("spec:"):
         return "spec"
+    if token.startswith("hcol:"):
+        return "hcol"
     if token[:1] in ("r", "R") and (token[1:2] in ("+", "-", "*", "^") or token[1:].isdigit()):
         return "row"
     if token[:1] in ("c", "C") and (token[1:2] in ("+", "-", "*", "^") or token[1:].isdigit()):
@@ -114,7 +116,7 @@ class Grammar:
         self._placeholder_id = self.sketch_vocab.index(RANGE_PLACEHOLDER) if RANGE_PLACEHOLDER in self.sketch_vocab else -1
         classes = [_range_class(t) for t in range_vocab]
         self.range_class = {c: torch.tensor([k == c for k in classes]) for c in
-                            ("head", "sheet", "row", "col", "name", "table", "spec")}
+                            ("head", "sheet", "row", "col", "name", "table", "spec", "hcol")}
         self.anchor_ids = {t: i for i, t in enumerate(range_vocab) if "^" in t}
         self.sizes = (vs, vr)
 
@@ -170,6 +172,8 @@ class Grammar:
             new.expect = GROUP_SHAPES[text]
             return new
         kind, new.expect = hyp.expect[0], hyp.expect[1:]
+        if kind == "spec":
+            new.expect = ("hcol",) * text.count("{}")  # one column pointer per column of the pattern
         if kind == "sheet":
             new.sheet_key = "=" if text == OWN_SHEET else text.removeprefix("sheet:")
         if not new.expect:

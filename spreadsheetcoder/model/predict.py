@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..anchors import AnchorIndex, sheet_head
+from ..anchors import AnchorIndex, sheet_head, workbook_tables
 from ..constants import MAX_COL, MAX_HEADER_ROWS, MAX_ROW, TAG_EMPTY, TAG_MASK, TAG_PAD
 from ..context import SheetContext
 from ..data.cache import POINTER_TOKENS
@@ -52,6 +52,7 @@ class WorkbookSource:
         self.table = self._tokens([TAG_EMPTY, TAG_PAD, TAG_MASK])
         self._pointers: tuple[np.ndarray, np.ndarray] | None = None
         self._names: dict[str, list[str]] = {}
+        self.tables = {name.casefold(): (first, columns) for name, first, columns in workbook_tables(workbook)}
 
     def _tokens(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.width), np.int64)
@@ -149,8 +150,10 @@ class FormulaPredictor:
     def ref_context(self, workbook: Workbook, sheet: Sheet, row: int, col: int,
                     header_rows: Sequence[int], anchors: AnchorIndex) -> RefContext:
         source, _ = self._workbook(workbook, self.config.context)
+        own = sheet.table_at(row, col)
         return RefContext(sheet.name, workbook.sheet_names, source.names(sheet.name), origin=(row, col),
-                          radius=self.config.radius, anchors=anchors.anchors(sheet, row, col, header_rows))
+                          radius=self.config.radius, anchors=anchors.anchors(sheet, row, col, header_rows),
+                          tables=source.tables, own_table=own.name if own is not None else None)
 
     def covers(self, workbook: Workbook, sheet: Sheet, target: Target) -> bool:
         if target.formula is None:
