@@ -186,10 +186,12 @@ def test_beam_candidates_are_valid_formulas(overfit_checkpoint):
     cells = [(r, c) for r in range(2, 12) for c in range(2, 8)]
     results = predictor.predict_targets(book, sheet, cells, setting="values", k=5)
     assert len(results) == len(cells)
+    # 60 windows share their sheet's chunks: far fewer BERT sequences than one window each
+    assert predictor.stats["chunks_encoded"] < predictor.stats["chunks_requested"] / 4
     for (row, col), candidates in zip(cells, results, strict=True):
         scores = [c.logprob for c in candidates]
         assert all(0 < c.confidence <= 1 for c in candidates)
         assert len({c.formula for c in candidates}) == len(candidates)
         for candidate in candidates:
             parse_formula(candidate.formula, (row, col))  # raises if it is not a valid formula
-        assert scores == scores  # finite
+        assert all(np.isfinite(scores))
