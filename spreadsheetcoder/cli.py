@@ -137,6 +137,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .data.split import WorkbookSplitter
     from .evaluation import evaluate_folder
 
+    if not Path(args.dir).exists():
+        raise FileNotFoundError(f"no such file or folder: {args.dir}")
     predictor = None
     if args.model is not None:
         from .model.predict import FormulaPredictor
@@ -161,7 +163,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     keys = ("formula_top1", "formula_top5", "sketch_top1", "range_top1", "exec_top1", "coverage")
     print(f"{'system':<8}" + "".join(f"{k:>14}" for k in keys))
     for name, metrics in systems:
-        print(f"{name:<8}" + "".join(f"{metrics.get(k, 0):>14.3f}" for k in keys))
+        cells = (f"{metrics[k]:>14.3f}" if metrics.get(k) is not None else f"{'-':>14}" for k in keys)
+        print(f"{name:<8}" + "".join(cells))
+    if not result["targets"]:
+        print(f"no targets: no workbook of {args.dir} is in the {args.split} split (try --split all)")
     return 0
 
 
