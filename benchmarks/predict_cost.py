@@ -85,17 +85,8 @@ def main() -> None:
         model = SpreadsheetCoder(config)
         label = f"preset {args.preset} (untrained, beam capped at {args.max_steps} steps)"
     model.eval()
-    predictor = FormulaPredictor(model, beam=args.k, batch_size=32)
-    if args.preset is not None:
-        import spreadsheetcoder.model.predict as predict_module
-
-        original = predict_module.beam_search
-
-        def capped(*a, **kw):  # type: ignore[no-untyped-def]
-            kw["max_steps"] = args.max_steps
-            return original(*a, **kw)
-
-        predict_module.beam_search = capped  # type: ignore[assignment]
+    max_steps = args.max_steps if args.preset is not None else None
+    predictor = FormulaPredictor(model, beam=args.k, batch_size=32, max_steps=max_steps)
     book = build_workbook()
     sheet = book.sheets[0]
 
@@ -112,7 +103,7 @@ def main() -> None:
         warm_times.append(time.perf_counter() - start)
     warm_chunks = (predictor.stats["chunks_encoded"] - before["chunks_encoded"]) / args.warm
 
-    fresh = FormulaPredictor(model, beam=args.k, batch_size=32)
+    fresh = FormulaPredictor(model, beam=args.k, batch_size=32, max_steps=max_steps)
     start = time.perf_counter()
     fresh.predict_targets(book, sheet, [(r, 7) for r in range(2, 2 + args.fill)], setting="values", k=args.k)
     fill = time.perf_counter() - start

@@ -115,10 +115,11 @@ class FormulaPredictor:
         cache_chunks: encoded chunks kept per workbook (model/chunks.py): targets asked later in a
             sheet reuse the encodings of earlier ones, so a warm sheet costs only the chunks that
             hold the new targets (masked) plus decoding.
+        max_steps: cap on decoder steps of beam search (default: the grammar's longest formula).
     """
 
     def __init__(self, model: SpreadsheetCoder | str | Path, *, device: str = "cpu", beam: int = 5,
-                 batch_size: int = 32, cache_chunks: int = 8192) -> None:
+                 batch_size: int = 32, cache_chunks: int = 8192, max_steps: int | None = None) -> None:
         if not isinstance(model, SpreadsheetCoder):
             model = SpreadsheetCoder.from_pretrained(model)
         self.model = model.to(device).eval()
@@ -134,6 +135,7 @@ class FormulaPredictor:
         self._range_index = {t: i for i, t in enumerate(self.config.range_vocab)}
         self._source: tuple[int, str, WorkbookSource, AnchorIndex] | None = None
         self.cache_chunks = cache_chunks
+        self.max_steps = max_steps
         self._cells: dict[bytes, torch.Tensor] = {}
         self._pointer_keys: dict[int, torch.Tensor] = {}
         # chunks_requested: chunk requests of all targets (one window each, before any sharing)
@@ -191,7 +193,7 @@ class FormulaPredictor:
             enc = self._encode(to_device(inputs, self.device), sheet_index)
             anchor_sets = [{key: set(values) for key, values in ctx.anchors.items()} for ctx in contexts]
             hyps = beam_search(self.model, enc, self.grammar, beam=max(self.beam, k), k=max(self.beam, k),
-                               alpha=self.config.length_penalty, anchors=anchor_sets)
+                               alpha=self.config.length_penalty, anchors=anchor_sets, max_steps=self.max_steps)
             for (r, c), ctx, options in zip(part, contexts, hyps, strict=True):
                 results.append(self._render(options, ctx, (r, c), k))
         return results
