@@ -32,7 +32,7 @@ from .sheet import CellType, Sheet, Workbook
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ANCHOR_NAMES", "OWN", "AnchorIndex", "Anchors", "sheet_head", "workbook_tables"]
+__all__ = ["ANCHOR_NAMES", "OWN", "AnchorIndex", "Anchors", "sheet_head", "sheet_view", "workbook_tables"]
 
 OWN = "="
 ROW_ANCHORS = ("r^first", "r^top", "r^bot", "r^hdr", "r^label", "r^last")
@@ -147,6 +147,11 @@ def sheet_head(sheet: Sheet, max_cells: int = 6) -> str:
         return ""
     first = sorted(rows[min(rows)])[:max_cells]
     return " | ".join(text for _, text in first)
+
+
+def sheet_view(name: str, head: str) -> str:
+    """The text a sheet pointer candidate is encoded from: ``"Inputs | Year | 2020 | 2021"``."""
+    return f"{name} | {head}" if head else name
 
 
 def workbook_tables(workbook: Workbook) -> list[tuple[str, int, list[str]]]:

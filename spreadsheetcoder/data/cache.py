@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ..anchors import ANCHOR_NAMES
+from ..anchors import ANCHOR_NAMES, sheet_view
 from ..constants import (
     CONTEXT_SETTINGS,
     MAX_COL,
@@ -174,7 +174,7 @@ class _Builder:
     def _add_book(self, record: dict[str, Any]) -> None:
         sheets = record.get("sheets", [])
         heads = record.get("sheet_heads") or [""] * len(sheets)
-        views = [f"{name} | {head}" if head else name for name, head in zip(sheets, heads, strict=True)]
+        views = [sheet_view(name, head) for name, head in zip(sheets, heads, strict=True)]
         names = record.get("names", [])
         start = len(self.pointer_index)
         self.pointer_index += [self._pointer_text(v) for v in views]

@@ -9,7 +9,6 @@ Predictions go through the same ``Batcher`` as training, then constrained beam s
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..anchors import AnchorIndex, sheet_head, workbook_tables
+from ..anchors import AnchorIndex, sheet_head, sheet_view, workbook_tables
 from ..constants import MAX_COL, MAX_HEADER_ROWS, MAX_ROW, TAG_EMPTY, TAG_MASK, TAG_PAD
 from ..context import SheetContext
 from ..data.cache import POINTER_TOKENS
@@ -30,7 +29,7 @@ from ..sheet import Sheet, Workbook
 from ..targets import Target
 from ..vocab import RefContext, decode_formula, formula_tokens
 from .batching import Batcher, to_device
-from .beam import Grammar, beam_search
+from .beam import Grammar, beam_search, confidence
 from .chunks import EMPTY_TEXT, MASK_TEXT, PAD_TEXT
 from .modeling import SpreadsheetCoder
 
@@ -50,7 +49,8 @@ class WorkbookSource:
         self.ids: dict[str, int] = {TAG_EMPTY: EMPTY_TEXT, TAG_PAD: PAD_TEXT, TAG_MASK: MASK_TEXT}
         self.width = max_tokens
         self.table = self._tokens([TAG_EMPTY, TAG_PAD, TAG_MASK])
-        self._pointers: tuple[np.ndarray, np.ndarray] | None = None
+        self._sheet_pointers: np.ndarray | None = None
+        self._name_pointers: dict[int, np.ndarray] = {}
         self._names: dict[str, list[str]] = {}
         self.tables = {name.casefold(): (first, columns) for name, first, columns in workbook_tables(workbook)}
 
@@ -87,21 +87,22 @@ class WorkbookSource:
             self._names[sheet] = visible_names(self.workbook, sheet)
         return self._names[sheet]
 
+    def _pointer_table(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), POINTER_TOKENS), np.int64)
+        for k, ids in enumerate(self.pointer_tokenizer.encode(texts)):
+            out[k, :len(ids)] = ids
+        return out
+
     def pointer_tokens(self, book: int) -> tuple[np.ndarray, np.ndarray]:
-        """``book`` is the sheet index whose visible names are asked (names depend on the sheet)."""
-        sheets = self.workbook.sheets
-        views = [f"{s.name} | {sheet_head(s)}" if sheet_head(s) else s.name for s in sheets]
-        names = self.names(sheets[book].name)
-
-        def table(texts: list[str]) -> np.ndarray:
-            out = np.zeros((len(texts), POINTER_TOKENS), np.int64)
-            for k, ids in enumerate(self.pointer_tokenizer.encode(texts)):
-                out[k, :len(ids)] = ids
-            return out
-
-        if self._pointers is None:
-            self._pointers = (table(views), np.zeros((0, POINTER_TOKENS), np.int64))
-        return self._pointers[0], table(names)
+        """``book`` is the sheet index whose visible names are asked (names depend on the sheet).
+        Each table is tokenised once per workbook."""
+        if self._sheet_pointers is None:
+            self._sheet_pointers = self._pointer_table(
+                [sheet_view(s.name, sheet_head(s)) for s in self.workbook.sheets])
+        names = self._name_pointers.get(book)
+        if names is None:
+            names = self._name_pointers[book] = self._pointer_table(self.names(self.workbook.sheets[book].name))
+        return self._sheet_pointers, names
 
 
 class FormulaPredictor:
@@ -236,7 +237,7 @@ class FormulaPredictor:
             if text in seen:
                 continue
             seen.add(text)
-            out.append(Candidate(text, hyp.logprob, math.exp(hyp.logprob)))
+            out.append(Candidate(text, hyp.logprob, confidence(hyp)))
             if len(out) == k:
                 break
         return out

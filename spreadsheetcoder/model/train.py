@@ -120,20 +120,6 @@ def _seed_all(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-class _Subset(torch.utils.data.Dataset[dict[str, Any]]):
-    """Examples of a dataset kept by a mask, still usable as its CellSource through ``base``."""
-
-    def __init__(self, base: FormulaDataset, keep: np.ndarray) -> None:
-        self.base = base
-        self.positions = np.flatnonzero(keep)
-
-    def __len__(self) -> int:
-        return len(self.positions)
-
-    def __getitem__(self, i: int) -> dict[str, Any]:
-        return self.base[int(self.positions[i])]
-
-
 def _cap_per_workbook(dataset: FormulaDataset, cap: int, seed: int) -> np.ndarray:
     """``dataset.indices`` with at most ``cap`` examples per workbook (a seeded sample, order kept)."""
     sheets = json.loads((dataset.dir / "sheets.json").read_text(encoding="utf-8"))
