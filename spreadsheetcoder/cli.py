@@ -13,14 +13,20 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .constants import CONTEXT_SETTINGS, WINDOW_RADIUS
 from .errors import SpreadsheetCoderError
 
+if TYPE_CHECKING:
+    from .model.predict import FormulaPredictor
+
 logger = logging.getLogger("spreadsheetcoder")
 
 EPILOG = """examples:
+  spreadsheetcoder predict sample_sheets/fill/budget.xlsx --cell 'Budget!D5' -k 3
+  spreadsheetcoder fill sample_sheets/fill/budget.xlsx -o budget_filled.xlsx --cells 'Budget!D5:F16' --report report.json
   spreadsheetcoder extract sample_sheets -o examples.jsonl
   spreadsheetcoder extract ../shared/corpus -o corpus.jsonl --context formulas --workers 2 --json
   spreadsheetcoder synth -n 2000 -o synth/ --seed 1 && spreadsheetcoder extract synth -o synth.jsonl
@@ -168,6 +174,86 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not result["targets"]:
         print(f"no targets: no workbook of {args.dir} is in the {args.split} split (try --split all)")
     return 0
+
+
+def _predictor(args: argparse.Namespace) -> FormulaPredictor:
+    from .model.predict import FormulaPredictor
+    from .model.shipped import resolve_model_dir
+
+    return FormulaPredictor(resolve_model_dir(args.model), device=args.device, beam=max(args.beam, args.k),
+                            batch_size=args.batch_size)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .fill import display_formula, predict_cells, resolve_cells
+    from .reader import read_workbook
+
+    workbook = read_workbook(args.book)
+    cells = resolve_cells(workbook, args.cell)
+    predictor = _predictor(args)
+    context = args.context or predictor.config.context
+    found = predict_cells(predictor, workbook, cells, k=args.k, context=context,
+                          progress=len(cells) > 50 and not args.no_progress)
+    out = []
+    for (sheet, row, col), candidates in zip(cells, found, strict=True):
+        from .fill import cell_name
+
+        cell = sheet.get(row, col)
+        holds = None if cell is None or cell.is_empty else (cell.formula or cell.value)
+        out.append({"cell": cell_name(sheet, row, col), "holds": holds,
+                    "candidates": [{"formula": display_formula(c.formula), "confidence": round(c.confidence, 6),
+                                    "logprob": round(c.logprob, 6)} for c in candidates]})
+    if args.json:
+        print(json.dumps({"workbook": str(args.book), "context": context, "model": predictor.model_path,
+                          "cells": out}, default=str))
+        return 0
+    for item in out:
+        note = f"  (holds {item['holds']!r}; predicted as if empty)" if item["holds"] is not None else ""
+        print(f"{item['cell']}{note}")
+        if not item["candidates"]:
+            print("   no formula renders at this cell")
+        for rank, c in enumerate(item["candidates"], 1):
+            print(f"  {rank}. {c['formula']:<50} {c['confidence']:.3f}")
+    return 0
+
+
+def cmd_fill(args: argparse.Namespace) -> int:
+    from .fill import fill_file
+
+    if args.cells is None and not args.propose:
+        raise ValueError("name the cells to fill with --cells (e.g. 'Sheet1!F2:F40'), or pass --propose")
+    if args.output is None and not args.in_place:
+        raise ValueError("give -o OUT.xlsx (or --in-place to overwrite the input)")
+    output = args.output if args.output is not None else args.book
+    predictor = _predictor(args)
+    report = fill_file(args.book, output, args.cells, predictor, in_place=args.in_place,
+                       min_confidence=args.min_confidence, context=args.context, k=args.k, propose=args.propose,
+                       progress=not args.no_progress)
+    data = report.to_dict()
+    if args.report:
+        Path(args.report).write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    if args.json:
+        print(json.dumps(data, default=str))
+        return 0
+    for cell in report.cells:
+        shown = f"{cell.formula:<45} {cell.confidence:.3f}" if cell.formula is not None else f"{'':<51}"
+        print(f"{cell.cell:<24} {shown}  {cell.status}{f' ({cell.detail})' if cell.detail else ''}")
+    counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
+    print(f"wrote {output}: {counts or 'no cells'} in {report.seconds:.1f} s")
+    return 0
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, metavar="DIR",
+                   help="checkpoint folder (default: $SPREADSHEETCODER_MODEL, else the model shipped in the package)")
+    p.add_argument("--context", choices=CONTEXT_SETTINGS, default=None,
+                   help="values: other formulas hidden; formulas: visible (default: the model's setting)")
+    p.add_argument("-k", type=int, default=5, help="candidates per cell")
+    p.add_argument("--beam", type=int, default=5, help="beam width (at least k)")
+    p.add_argument("--batch-size", type=int, default=32, help="cells decoded together")
+    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -318,6 +404,50 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "predict",
+        help="top-k formulas for cells of a workbook",
+        description=(
+            "Predict the formula of each named cell from the table around it, with the model shipped in the "
+            "package (or --model). Formulas are in A1 notation as Excel shows them, best first, with a "
+            "confidence in [0, 1] (the model's probability of the whole formula). A cell that already holds "
+            "something is predicted as if it were empty. Cells without a sheet name are on the first worksheet."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("book", metavar="BOOK", help="an .xlsx/.xlsm workbook")
+    p.add_argument("--cell", required=True, metavar="CELLS",
+                   help="cells and areas, comma-separated: 'Sheet1!F12', \"'My Sheet'!B3:B5,C9\"")
+    _add_model_options(p)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser(
+        "fill",
+        help="write predicted formulas into empty cells of a workbook (lossless)",
+        description=(
+            "Predict the named empty cells and write the top formula into each, into a copy of the workbook. "
+            "The .xlsx is edited surgically: every part of the package other than the edited sheets is copied "
+            "byte for byte (charts, images, pivot tables, macros survive), the edited sheet XML changes only "
+            "in the target cells, and the workbook asks for a full recalculation on open. Cells that hold "
+            "something, cells below --min-confidence and cells inside merged areas are left alone and "
+            "reported. The output is written atomically; the input is never modified unless --in-place."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("book", metavar="BOOK", help="an .xlsx/.xlsm workbook")
+    p.add_argument("-o", "--output", default=None, metavar="OUT", help="where to write the filled workbook")
+    p.add_argument("--cells", default=None, metavar="CELLS",
+                   help="cells and areas to fill, comma-separated: 'Sheet1!F2:F40,Summary!C9'")
+    p.add_argument("--propose", action="store_true",
+                   help="also fill the empty cells fill proposes: gaps at the end of a fill-down formula column "
+                        "and empty cells of a totals row")
+    p.add_argument("--min-confidence", type=float, default=0.0, metavar="X",
+                   help="leave a cell empty when its top formula's confidence is below X")
+    p.add_argument("--report", default=None, metavar="JSON", help="write the per-cell report here")
+    p.add_argument("--in-place", action="store_true", help="allow OUT to be BOOK itself (overwrite the input)")
+    _add_model_options(p)
+    p.set_defaults(func=cmd_fill)
     return parser
 
 

@@ -121,6 +121,8 @@ class FormulaPredictor:
 
     def __init__(self, model: SpreadsheetCoder | str | Path, *, device: str = "cpu", beam: int = 5,
                  batch_size: int = 32, cache_chunks: int = 8192, max_steps: int | None = None) -> None:
+        # Where the weights came from (reports, the service's /v1/info); "" for a model built in memory.
+        self.model_path = "" if isinstance(model, SpreadsheetCoder) else str(model)
         if not isinstance(model, SpreadsheetCoder):
             model = SpreadsheetCoder.from_pretrained(model)
         self.model = model.to(device).eval()

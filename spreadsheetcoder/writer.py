@@ -1,0 +1,635 @@
+"""Lossless writing of formulas into an .xlsx package: surgical edits of the sheet XML.
+
+openpyxl's load/save round trip drops charts, images, pivot caches, slicers, form controls and more,
+so nothing here goes through it. ``set_formulas`` rewrites only:
+
+- the worksheet part(s) that hold a target cell, and in them only the target ``<c>`` elements (a
+  new ``<c>`` or ``<row>`` where the sheet has none at that place) plus the ``<dimension>`` hint
+  when a new cell lies outside it;
+- ``xl/workbook.xml``, where ``<calcPr fullCalcOnLoad="1">`` asks Excel and LibreOffice to
+  compute the new formulas (they are written without a cached value).
+
+Every other part of the zip is copied with byte-identical content, in the same order. Offsets
+come from expat (``CurrentByteIndex``), so the bytes between edits are never re-serialised: the
+XML declaration, namespaces, attribute order and whitespace all stay as they were. Only empty
+cells are written: a cell that holds a value, a formula or inline text raises ``CellNotEmpty``.
+
+``clear_cells`` is the inverse edit (a formula cell becomes an empty cell that keeps its style);
+the blank-and-fill round trip of the tests and the demo workbooks of ``sample_sheets/`` use it.
+``write_atomic`` writes a file through a temporary file in the destination folder and a rename.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from xml.parsers import expat
+
+from .errors import SpreadsheetCoderError, WorkbookError
+from .package import open_package
+from .references import column_letter, parse_a1
+
+__all__ = [
+    "CellNotEmpty",
+    "WriteError",
+    "changed_outside",
+    "clear_cells",
+    "formula_cells",
+    "set_formulas",
+    "sheet_parts",
+    "write_atomic",
+    "xml_formula",
+]
+
+# Bounds for the package we rewrite (the reader's defaults are of the same order).
+MAX_PACKAGE_BYTES = 1 << 30
+MAX_COMPRESSION_RATIO = 200.0
+
+_START_TAG = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
+_ATTR = r"""(\s+{name}\s*=\s*)("[^"]*"|'[^']*')"""
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+# Children of <workbook> that follow <calcPr> in the schema's sequence (CT_Workbook).
+_AFTER_CALCPR = ("oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+                 "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")
+
+
+class WriteError(SpreadsheetCoderError):
+    """A package that cannot be edited safely (no such sheet, a layout the writer refuses)."""
+
+
+class CellNotEmpty(WriteError):
+    """A target cell already holds a value or a formula."""
+
+    def __init__(self, sheet: str, cell: str, content: str) -> None:
+        self.sheet, self.cell, self.content = sheet, cell, content
+        super().__init__(f"{sheet}!{cell} is not empty (holds {content}); only empty cells are written")
+
+
+def _local(name: str) -> str:
+    return name.rsplit(":", 1)[-1]
+
+
+def _prefix(name: str) -> str:
+    return name[: -len(_local(name))]
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def xml_formula(formula: str) -> str:
+    """The text of an ``<f>`` element for ``formula`` as ``render_formula`` writes it (``=`` dropped)."""
+    text = formula[1:] if formula.startswith("=") else formula
+    if not text.strip():
+        raise WriteError(f"empty formula {formula!r}")
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading where things are
+
+
+@dataclass
+class _Element:
+    name: str  # qualified name as written (with its prefix)
+    start: int  # offset of '<'
+    tag_end: int  # offset just after the start tag's '>'
+    empty: bool  # <x/>
+    end: int = -1  # offset just after the element
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Cell(_Element):
+    row: int = 0
+    col: int = 0
+    explicit: bool = True  # has an r attribute
+    occupied: str | None = None  # what it holds ("a formula", "a value", "inline text")
+    shared_master: bool = False  # holds <f t="shared" ref=...>: other cells borrow its text
+    formula_type: str | None = None  # the t attribute of its <f> ("normal" when absent)
+
+
+@dataclass
+class _Row(_Element):
+    number: int = 0
+    explicit: bool = True
+    cells: list[_Cell] = field(default_factory=list)
+
+
+@dataclass
+class _SheetLayout:
+    sheet_data: _Element | None = None
+    rows: list[_Row] = field(default_factory=list)
+    dimension: _Element | None = None
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+
+def _start_element(data: bytes, start: int, name: str, attrs: dict[str, str], cls: type[_Element] = _Element,
+                   **extra: object) -> _Element:
+    match = _START_TAG.match(data, start)
+    if match is None:  # expat accepted it, so this cannot happen for well-formed input
+        raise WriteError(f"cannot locate the start tag of <{name}> at byte {start}")
+    element = cls(name=name, start=start, tag_end=match.end(), empty=bool(match.group(1)), attrs=attrs, **extra)  # type: ignore[arg-type]
+    if element.empty:
+        element.end = element.tag_end
+    return element
+
+
+def _end_offset(data: bytes, index: int) -> int:
+    close = data.index(b">", index)
+    return close + 1
+
+
+def _scan_sheet(data: bytes, part: str) -> _SheetLayout:
+    """Offsets of sheetData, its rows and cells, the dimension and the merged areas of a worksheet part."""
+    layout = _SheetLayout()
+    parser = expat.ParserCreate()
+    stack: list[tuple[str, _Element | None]] = []
+    row: _Row | None = None
+    cell: _Cell | None = None
+    in_value = False
+    value_text: list[str] = []
+    next_row = 1
+    next_col = 1
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal row, cell, in_value, next_row, next_col
+        local = _local(name)
+        index = parser.CurrentByteIndex
+        element: _Element | None = None
+        depth = len(stack)
+        if depth == 1 and local == "sheetData":
+            element = layout.sheet_data = _start_element(data, index, name, attrs)
+        elif depth == 1 and local == "dimension":
+            element = layout.dimension = _start_element(data, index, name, attrs)
+        elif depth == 2 and local == "mergeCell" and "ref" in attrs:
+            corners = attrs["ref"].split(":")
+            try:
+                (r1, c1), (r2, c2) = parse_a1(corners[0]), parse_a1(corners[-1])
+                layout.merged.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
+            except ValueError:
+                pass
+        elif depth == 2 and local == "row" and stack[-1][0] == "sheetData":
+            explicit = "r" in attrs
+            number = int(attrs["r"]) if explicit else next_row
+            next_row, next_col = number + 1, 1
+            row = _start_element(data, index, name, attrs, _Row, number=number, explicit=explicit)  # type: ignore[assignment]
+            layout.rows.append(row)  # type: ignore[arg-type]
+            element = row
+        elif depth == 3 and local == "c" and row is not None:
+            ref = attrs.get("r")
+            if ref is not None:
+                r, c = parse_a1(ref)
+            else:
+                r, c = row.number, next_col
+            next_col = c + 1
+            cell = _start_element(data, index, name, attrs, _Cell, row=r, col=c, explicit=ref is not None)  # type: ignore[assignment]
+            row.cells.append(cell)  # type: ignore[arg-type]
+            element = cell
+        elif depth == 4 and cell is not None:
+            if local == "f":
+                cell.occupied = "a formula"
+                cell.formula_type = attrs.get("t", "normal")
+                cell.shared_master = cell.formula_type == "shared" and "ref" in attrs
+            elif local == "is":
+                cell.occupied = cell.occupied or "inline text"
+            elif local == "v":
+                in_value = True
+                value_text.clear()
+        stack.append((local, element))
+
+    def end(name: str) -> None:
+        nonlocal row, cell, in_value
+        local, element = stack.pop()
+        if element is not None and not element.empty:
+            element.end = _end_offset(data, parser.CurrentByteIndex)
+        if in_value and local == "v":
+            in_value = False
+            if "".join(value_text) and cell is not None and cell.occupied is None:
+                cell.occupied = f"the value {''.join(value_text)[:40]!r}"
+        if local == "c" and len(stack) == 3:
+            cell = None
+        elif local == "row" and len(stack) == 2:
+            row = None
+
+    def text(chunk: str) -> None:
+        if in_value:
+            value_text.append(chunk)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    try:
+        parser.Parse(data, True)
+    except (expat.ExpatError, ValueError) as exc:
+        raise WorkbookError("corrupt", f"malformed worksheet XML in {part}: {exc}") from None
+    if layout.sheet_data is None:
+        raise WorkbookError("corrupt", f"worksheet {part} has no <sheetData>")
+    return layout
+
+
+# ---------------------------------------------------------------------------------------------
+# Package structure
+
+
+def _read_xml(archive: zipfile.ZipFile, name: str) -> bytes:
+    with archive.open(name) as fp:  # GuardedZipFile: refuses a DOCTYPE before the parser sees it
+        return fp.read()
+
+
+def _attrs_of(data: bytes, wanted: str, depth: int) -> list[dict[str, str]]:
+    """Attributes of every element with local name ``wanted`` at ``depth`` (root = 0)."""
+    found: list[dict[str, str]] = []
+    level = 0
+    parser = expat.ParserCreate(namespace_separator=" ")
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal level
+        if level == depth and name.rsplit(" ", 1)[-1] == wanted:
+            found.append({k.rsplit(" ", 1)[-1] if k.startswith(_REL_NS) else k: v for k, v in attrs.items()})
+        level += 1
+
+    def end(name: str) -> None:
+        nonlocal level
+        level -= 1
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise WorkbookError("corrupt", f"malformed XML: {exc}") from None
+    return found
+
+
+def _workbook_part(archive: zipfile.ZipFile) -> str:
+    for rel in _attrs_of(_read_xml(archive, "_rels/.rels"), "Relationship", 1):
+        if rel.get("Type", "").endswith("/officeDocument"):
+            return rel["Target"].lstrip("/")
+    raise WorkbookError("corrupt", "the package has no officeDocument relationship")
+
+
+def _resolve(base_part: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts: list[str] = []
+    for piece in (str(PurePosixPath(base_part).parent) + "/" + target).split("/"):
+        if piece in ("", "."):
+            continue
+        if piece == "..":
+            if parts:
+                parts.pop()
+        else:
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def sheet_parts(archive: zipfile.ZipFile) -> tuple[str, dict[str, str]]:
+    """``(workbook part, {worksheet name: its part})`` of an open package (chartsheets left out)."""
+    book = _workbook_part(archive)
+    rels_name = str(PurePosixPath(book).parent / "_rels" / (PurePosixPath(book).name + ".rels"))
+    rels = {rel["Id"]: rel for rel in _attrs_of(_read_xml(archive, rels_name), "Relationship", 1)}
+    names = set(archive.namelist())
+    out: dict[str, str] = {}
+    for sheet in _attrs_of(_read_xml(archive, book), "sheet", 2):
+        rel = rels.get(sheet.get("id", ""))
+        if rel is None or not rel.get("Type", "").endswith("/worksheet"):
+            continue
+        part = _resolve(book, rel["Target"])
+        if part in names:
+            out[sheet["name"]] = part
+    return book, out
+
+
+def _open(data: bytes) -> zipfile.ZipFile:
+    archive: zipfile.ZipFile = open_package(io.BytesIO(data), len(data), None, max_uncompressed_bytes=MAX_PACKAGE_BYTES,
+                                            max_compression_ratio=MAX_COMPRESSION_RATIO)
+    return archive
+
+
+def _find_sheet(parts: Mapping[str, str], name: str) -> str:
+    if name in parts:
+        return parts[name]
+    folded = {k.casefold(): v for k, v in parts.items()}
+    if name.casefold() in folded:
+        return folded[name.casefold()]
+    raise WriteError(f"no worksheet named {name!r}; worksheets: {list(parts)}")
+
+
+def _rewrite(data: bytes, replaced: Mapping[str, bytes]) -> bytes:
+    """The package with the parts in ``replaced`` swapped in; every other member copied as it is."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        target.comment = source.comment
+        for info in source.infolist():
+            body = replaced[info.filename] if info.filename in replaced else source.read(info)
+            clone = zipfile.ZipInfo(info.filename, info.date_time)
+            clone.compress_type = info.compress_type
+            clone.external_attr = info.external_attr
+            clone.create_system = info.create_system
+            clone.comment = info.comment
+            target.writestr(clone, body)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Edits
+
+
+def _splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    """Replace ``data[start:end]`` by each text; edits must not overlap."""
+    out: list[bytes] = []
+    at = 0
+    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1])):
+        if start < at:
+            raise WriteError("overlapping edits")  # two targets on one cell: callers deduplicate
+        out += [data[at:start], text]
+        at = end
+    out.append(data[at:])
+    return b"".join(out)
+
+
+def _cell_xml(prefix: str, ref: str, formula: str, start_tag: str | None = None) -> str:
+    head = start_tag if start_tag is not None else f'<{prefix}c r="{ref}">'
+    return f"{head}<{prefix}f>{_escape(xml_formula(formula))}</{prefix}f></{prefix}c>"
+
+
+def _without_type(start_tag: str) -> str:
+    """A cell's start tag as a non-self-closing tag without its ``t`` attribute."""
+    tag = re.sub(_ATTR.format(name="t"), "", start_tag, count=1)
+    return tag[:-2].rstrip() + ">" if tag.endswith("/>") else tag
+
+
+def _sheet_edits(data: bytes, part: str, sheet: str, formulas: Mapping[tuple[int, int], str]) -> bytes:
+    layout = _scan_sheet(data, part)
+    sheet_data = layout.sheet_data
+    assert sheet_data is not None
+    prefix = _prefix(sheet_data.name)
+    rows = {row.number: row for row in layout.rows}
+    edits: list[tuple[int, int, bytes]] = []
+    new_rows: dict[int, list[tuple[int, str]]] = {}
+    for (r, c), formula in sorted(formulas.items()):
+        ref = f"{column_letter(c)}{r}"
+        for top, left, bottom, right in layout.merged:
+            if top <= r <= bottom and left <= c <= right and (r, c) != (top, left):
+                raise WriteError(f"{sheet}!{ref} is inside the merged area "
+                                 f"{column_letter(left)}{top}:{column_letter(right)}{bottom}")
+        row = rows.get(r)
+        if row is None:
+            new_rows.setdefault(r, []).append((c, formula))
+            continue
+        cell = next((x for x in row.cells if x.col == c), None)
+        if cell is not None:
+            if cell.occupied:
+                raise CellNotEmpty(sheet, ref, cell.occupied)
+            start_tag = data[cell.start:cell.tag_end].decode("utf-8")
+            if not cell.explicit:
+                start_tag = start_tag.replace(_local_open(cell.name), f'{_local_open(cell.name)} r="{ref}"', 1)
+            text = _cell_xml(prefix, ref, formula, _without_type(start_tag))
+            edits.append((cell.start, cell.end, text.encode("utf-8")))
+            continue
+        after = next((x for x in row.cells if x.col > c), None)
+        if after is not None and not after.explicit:
+            raise WriteError(f"{sheet}!{ref}: the cells after it carry no r attribute; inserting would shift them")
+        text = _cell_xml(prefix, ref, formula).encode("utf-8")
+        if after is not None:
+            edits.append((after.start, after.start, text))
+        elif row.empty:
+            edits.append((row.tag_end - 2, row.tag_end, b">" + text + f"</{row.name}>".encode()))
+        else:
+            edits.append((row.end - len(f"</{row.name}>".encode()), row.end - len(f"</{row.name}>".encode()), text))
+    for r, items in sorted(new_rows.items()):
+        cells = "".join(_cell_xml(prefix, f"{column_letter(c)}{r}", f) for c, f in sorted(items))
+        text = f'<{prefix}row r="{r}">{cells}</{prefix}row>'.encode()
+        after_row = next((x for x in layout.rows if x.number > r), None)
+        if after_row is not None and not after_row.explicit:
+            raise WriteError(f"{sheet}: the rows after row {r} carry no r attribute; inserting would shift them")
+        if after_row is not None:
+            edits.append((after_row.start, after_row.start, text))
+        elif sheet_data.empty:
+            closing = f"</{sheet_data.name}>".encode()
+            edits.append((sheet_data.tag_end - 2, sheet_data.tag_end, b">" + text + closing))
+        else:
+            at = sheet_data.end - len(f"</{sheet_data.name}>".encode())
+            edits.append((at, at, text))
+    edits.extend(_dimension_edit(data, layout.dimension, formulas))
+    # Several new cells may be inserted at one offset: merge them in column/row order.
+    merged: dict[tuple[int, int], bytes] = {}
+    for start, end, text in edits:
+        merged[(start, end)] = merged.get((start, end), b"") + text
+    return _splice(data, [(s, e, t) for (s, e), t in merged.items()])
+
+
+def _local_open(name: str) -> str:
+    return f"<{name}"
+
+
+def _dimension_edit(data: bytes, dimension: _Element | None,
+                    cells: Iterable[tuple[int, int]]) -> list[tuple[int, int, bytes]]:
+    """Widen ``<dimension ref>`` to hold new cells (readers in streaming mode trust it)."""
+    if dimension is None or "ref" not in dimension.attrs:
+        return []
+    corners = dimension.attrs["ref"].split(":")
+    try:
+        (r1, c1), (r2, c2) = parse_a1(corners[0]), parse_a1(corners[-1])
+    except ValueError:
+        return []
+    cells = list(cells)
+    top, left = min([r1] + [r for r, _ in cells]), min([c1] + [c for _, c in cells])
+    bottom, right = max([r2] + [r for r, _ in cells]), max([c2] + [c for _, c in cells])
+    if (top, left, bottom, right) == (min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)):
+        return []
+    ref = f"{column_letter(left)}{top}:{column_letter(right)}{bottom}"
+    tag = data[dimension.start:dimension.tag_end].decode("utf-8")
+    new = re.sub(_ATTR.format(name="ref"), lambda m: f'{m.group(1)}"{ref}"', tag, count=1)
+    return [(dimension.start, dimension.tag_end, new.encode("utf-8"))]
+
+
+def _full_calc_on_load(data: bytes) -> bytes:
+    """``xl/workbook.xml`` with ``<calcPr fullCalcOnLoad="1">`` (added or set), nothing else changed."""
+    parser = expat.ParserCreate()
+    children: list[_Element] = []
+    root: list[_Element] = []
+    depth = 0
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal depth
+        if depth <= 1:
+            element = _start_element(data, parser.CurrentByteIndex, name, attrs)
+            (root if depth == 0 else children).append(element)
+        depth += 1
+
+    def end(name: str) -> None:
+        nonlocal depth
+        depth -= 1
+        if depth == 0 and root:
+            root[0].end = _end_offset(data, parser.CurrentByteIndex)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise WorkbookError("corrupt", f"malformed workbook XML: {exc}") from None
+    prefix = _prefix(root[0].name)
+    calc = next((x for x in children if _local(x.name) == "calcPr"), None)
+    if calc is not None:
+        if calc.attrs.get("fullCalcOnLoad") in ("1", "true"):
+            return data
+        tag = data[calc.start:calc.tag_end].decode("utf-8")
+        if "fullCalcOnLoad" in calc.attrs:
+            new = re.sub(_ATTR.format(name="fullCalcOnLoad"), lambda m: f'{m.group(1)}"1"', tag, count=1)
+        else:
+            cut = len(tag) - (2 if tag.endswith("/>") else 1)
+            new = tag[:cut].rstrip() + ' fullCalcOnLoad="1"' + tag[cut:]
+        return _splice(data, [(calc.start, calc.tag_end, new.encode("utf-8"))])
+    text = f'<{prefix}calcPr fullCalcOnLoad="1"/>'.encode()
+    after = next((x for x in children if _local(x.name) in _AFTER_CALCPR), None)
+    at = after.start if after is not None else root[0].end - len(f"</{root[0].name}>".encode())
+    return _splice(data, [(at, at, text)])
+
+
+def set_formulas(data: bytes, formulas: Mapping[str, Mapping[tuple[int, int], str]]) -> bytes:
+    """Write formulas into empty cells of an .xlsx package given as bytes; return the new package.
+
+    Args:
+        data: the .xlsx/.xlsm file's bytes (never modified).
+        formulas: ``{sheet name: {(row, col): "=FORMULA"}}``, rows and columns 1-based; formulas as
+            ``render_formula`` writes them (``_xlfn.`` prefixes included).
+
+    Raises:
+        WorkbookError: the bytes are not a readable package (reason codes as the reader's).
+        WriteError: an unknown sheet, a cell inside a merged area, a layout that cannot take a new
+            cell without renumbering; ``CellNotEmpty`` for a cell that holds something.
+    """
+    with _open(data) as archive:
+        book, parts = sheet_parts(archive)
+        replaced: dict[str, bytes] = {}
+        for sheet, cells in formulas.items():
+            if not cells:
+                continue
+            part = _find_sheet(parts, sheet)
+            replaced[part] = _sheet_edits(_read_xml(archive, part), part, sheet, cells)
+        if not replaced:
+            return data
+        replaced[book] = _full_calc_on_load(_read_xml(archive, book))
+    return _rewrite(data, replaced)
+
+
+def formula_cells(data: bytes) -> dict[str, list[tuple[int, int, str]]]:
+    """``{worksheet: [(row, col, formula type), ...]}`` of a package's formula cells as stored
+    (type ``normal``, ``shared``, ``array`` or ``dataTable``; shared-formula masters are ``shared-master``)."""
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    with _open(data) as archive:
+        _, parts = sheet_parts(archive)
+        for name, part in parts.items():
+            layout = _scan_sheet(_read_xml(archive, part), part)
+            out[name] = [(c.row, c.col, "shared-master" if c.shared_master else c.formula_type or "normal")
+                         for row in layout.rows for c in row.cells if c.formula_type is not None]
+    return out
+
+
+def clear_cells(data: bytes, cells: Mapping[str, Iterable[tuple[int, int]]]) -> bytes:
+    """Empty cells of a package (their formula and value go; the ``<c>`` keeps its style attributes).
+
+    Cells that do not exist are left as they are. Used to blank formula cells for the round trip of
+    ``set_formulas`` and for the demo workbooks.
+    """
+    with _open(data) as archive:
+        _, parts = sheet_parts(archive)
+        replaced: dict[str, bytes] = {}
+        for sheet, wanted in cells.items():
+            part = _find_sheet(parts, sheet)
+            xml = _read_xml(archive, part)
+            layout = _scan_sheet(xml, part)
+            targets = set(wanted)
+            edits = []
+            for row in layout.rows:
+                for cell in row.cells:
+                    if (cell.row, cell.col) in targets and not cell.empty:
+                        if cell.shared_master:
+                            raise WriteError(f"{sheet}!{column_letter(cell.col)}{cell.row} is the master of a "
+                                             "shared formula; clearing it would break the cells that share it")
+                        tag = _without_type(xml[cell.start:cell.tag_end].decode("utf-8"))
+                        edits.append((cell.start, cell.end, (tag[:-1].rstrip() + "/>").encode("utf-8")))
+            if edits:
+                replaced[part] = _splice(xml, edits)
+    return _rewrite(data, replaced) if replaced else data
+
+
+def _mask_sheet(data: bytes, part: str, cells: set[tuple[int, int]]) -> bytes:
+    """A sheet part with the target cells, rows made only of them and the dimension cut out."""
+    layout = _scan_sheet(data, part)
+    cuts: list[tuple[int, int, bytes]] = []
+    for row in layout.rows:
+        targets = [c for c in row.cells if (c.row, c.col) in cells]
+        ours = data[row.start:row.tag_end] == f'<{row.name} r="{row.number}">'.encode()
+        if targets and ours and len(targets) == len(row.cells):
+            cuts.append((row.start, row.end, b""))
+        else:
+            cuts += [(c.start, c.end, b"") for c in targets]
+    if layout.dimension is not None:
+        cuts.append((layout.dimension.start, layout.dimension.end, b""))
+    return _splice(data, cuts)
+
+
+def _mask_calc(data: bytes) -> bytes:
+    match = re.search(rb"<(?:[A-Za-z_][\w.-]*:)?calcPr\b", data)
+    if match is None:
+        return data
+    end = _START_TAG.match(data, match.start())
+    return data[:match.start()] + data[end.end() if end else match.end():]
+
+
+def changed_outside(before: bytes, after: bytes, cells: Mapping[str, Iterable[tuple[int, int]]]) -> list[str]:
+    """What differs between two packages outside what ``set_formulas`` may change for ``cells``.
+
+    Allowed: the target cells of the named sheets (and rows holding only them), the sheets'
+    ``<dimension>``, and ``<calcPr>`` of the workbook part. Returns one line per other difference
+    (a part added, dropped, reordered or changed); ``[]`` means the edit was surgical.
+    """
+    problems: list[str] = []
+    with _open(before) as a, _open(after) as b:
+        names_a, names_b = a.namelist(), b.namelist()
+        if names_a != names_b:
+            problems.append(f"parts differ: {sorted(set(names_a) ^ set(names_b)) or 'same parts, other order'}")
+        book, parts = sheet_parts(a)
+        edited = {_find_sheet(parts, sheet): set(targets) for sheet, targets in cells.items()}
+        for name in names_a:
+            if name not in names_b:
+                continue
+            x, y = a.read(name), b.read(name)
+            if x == y:
+                continue
+            if name in edited and _mask_sheet(x, name, edited[name]) == _mask_sheet(y, name, edited[name]):
+                continue
+            if name == book and _mask_calc(x) == _mask_calc(y):
+                continue
+            problems.append(f"{name} changed outside the target cells")
+    return problems
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise WriteError(f"output folder {str(folder)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            fp.write(data)
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
