@@ -34,6 +34,9 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
                422: "invalid_request", 429: "too_many_requests", 503: "busy", 504: "timeout"}
 
 
+_FASTAPI_PARSE_ERROR = "There was an error parsing the body"
+
+
 class ApiError(Exception):
     """An error the service answers with ``status`` and ``{"error": {"code", "message"}}``."""
 
@@ -82,9 +85,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid_request", message, details=_jsonable(errors))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+        message = str(exc.detail)
+        content_type = request.headers.get("content-type", "")
+        if exc.status_code == 400 and (message == _FASTAPI_PARSE_ERROR or "multipart" in content_type):
+            # undecodable JSON, or a multipart body the parser gave up on (no boundary, ...)
+            kind = "multipart" if "multipart" in content_type else "json"
+            code = f"malformed_{kind}"
+            if message == _FASTAPI_PARSE_ERROR:
+                message = f"the request body is not valid {'JSON' if kind == 'json' else 'multipart/form-data'}"
+        return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
 
     @app.exception_handler(WorkbookError)
     async def _workbook(_: Request, exc: WorkbookError) -> JSONResponse:

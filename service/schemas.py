@@ -25,6 +25,8 @@ __all__ = [
 CellValue = float | int | bool | str | None
 
 A1_CELL = r"^\$?[A-Za-z]{1,3}\$?[0-9]{1,7}$"
+# Excel's rule for sheet names: 1-31 characters, none of []:*?/\ or control characters, no quote at either end.
+SHEET_NAME = r"^[^\[\]:*?/\\\x00-\x1f']([^\[\]:*?/\\\x00-\x1f]*[^\[\]:*?/\\\x00-\x1f'])?$"
 LOCALE = r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$"
 
 SUGGEST_EXAMPLE: dict[str, Any] = {
@@ -62,7 +64,7 @@ class SuggestRequest(BaseModel):
     number_formats: list[list[str | None]] | None = Field(
         None, description="rows of number format codes ('0.00%', 'yyyy-mm-dd'), the shape of values")
     address: str = Field("A1", pattern=A1_CELL, description="A1 address of the block's top-left cell")
-    sheet: str = Field("Sheet1", min_length=1, max_length=31, description="the sheet's name")
+    sheet: str = Field("Sheet1", min_length=1, max_length=31, pattern=SHEET_NAME, description="the sheet's name")
     target: str = Field(pattern=A1_CELL, description="A1 address of the cell to suggest formulas for")
     k: int | None = Field(default=None, description="suggestions wanted (1..max_k, see /v1/info; default 5)")
     context: Literal["values", "formulas"] | None = Field(

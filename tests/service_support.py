@@ -1,0 +1,143 @@
+"""Shared setup of the service tests: a real uvicorn server on a free localhost port, the hostile
+uploads every endpoint must refuse, and small checks of the error shape."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from badfiles import billion_laughs, encrypted_xlsx, minimal_xlsx, random_bytes, xls_bytes, zip_bomb
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_sheets"
+LIVE_KEY = "live-test-key"
+# Limits of the live server: small, so "too large" inputs stay small.
+LIVE_ENV = {
+    "SPREADSHEETCODER_API_KEYS": LIVE_KEY,
+    "SPREADSHEETCODER_MAX_UPLOAD_BYTES": str(1024 * 1024),
+    "SPREADSHEETCODER_MAX_GRID_CELLS": "20000",
+    "SPREADSHEETCODER_MAX_FILL_CELLS": "200",
+    "SPREADSHEETCODER_REQUEST_TIMEOUT_S": "60",
+}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHEET1 = "xl/worksheets/sheet1.xml"
+
+GRID = {
+    "sheet": "Sales",
+    "address": "A1",
+    "values": [["Region", "Q1", "Q2", "Total"], ["North", 120, 135, 255], ["South", 98, 110, None],
+               ["East", 143, 150, 293], ["West", 88, 97, None]],
+    "formulas": [["Region", "Q1", "Q2", "Total"], ["North", 120, 135, "=SUM(B2:C2)"], ["South", 98, 110, ""],
+                 ["East", 143, 150, "=SUM(B4:C4)"], ["West", 88, 97, ""]],
+    "target": "D3",
+    "k": 3,
+}
+
+
+def hostile_uploads() -> dict[str, tuple[bytes, int, str]]:
+    """name -> (file bytes, expected status, expected error code)."""
+    bomb_sheet = '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData>'
+    return {
+        "corrupt": (random_bytes(4096), 422, "corrupt"),
+        "truncated": (minimal_xlsx()[:300], 422, "corrupt"),
+        "zip_bomb": (zip_bomb(), 413, "zip_bomb"),
+        "xml_bomb": (minimal_xlsx(parts={SHEET1: billion_laughs("worksheet", bomb_sheet)}), 422, "hostile_xml"),
+        "encrypted": (encrypted_xlsx(), 422, "encrypted"),
+        "xls": (xls_bytes(), 415, "unsupported_format"),
+    }
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
+    """The response is ``status`` with the service's error body (and ``code`` when given)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert set(error) >= {"code", "message"} and error["message"], error
+    if code is not None:
+        assert error["code"] == code, error
+    return error
+
+
+def assert_suggestions(body: dict, k: int) -> None:
+    """The shape every suggest response has, whatever the model predicts."""
+    from spreadsheetcoder.formula import parse_formula
+    from spreadsheetcoder.references import parse_a1
+
+    assert 1 <= len(body["suggestions"]) <= k
+    origin = parse_a1(body["target"])
+    for s in body["suggestions"]:
+        assert s["formula"].startswith("=")
+        parsed = parse_formula(s["formula"], origin)  # raises when it does not parse
+        assert 0.0 <= s["confidence"] <= 1.0
+        assert s["sketch"] == " ".join(parsed.sketch) and len(s["ranges"]) == len(parsed.ranges)
+    assert body["version"] and body["model"] and body["elapsed_ms"] >= 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen
+    key: str = LIVE_KEY
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def peak_rss_bytes(self) -> int:
+        """Peak resident memory of the server process (VmHWM)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError("no VmHWM")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``uvicorn --factory service.app:create_app`` on a free port, with API keys and small limits."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("uvicorn") / "server.log"
+    env = {**os.environ, **LIVE_ENV}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", "1", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"uvicorn exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).json().get("model_loaded"):
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not start in 180 s:\n{log.read_text()}")
+            time.sleep(0.3)
+        yield LiveServer(url, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    # The server log must hold no traceback: every bad input was answered, none crashed a handler.
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, text[-4000:]
