@@ -105,7 +105,8 @@
         const value = i < sheet.values.length && j < sheet.values[i].length ? sheet.values[i][j] : null;
         const formula = i < sheet.formulas.length && j < sheet.formulas[i].length ? sheet.formulas[i][j] : null;
         const isFormula = typeof formula === "string" && formula.startsWith("=");
-        td.textContent = value === null || value === undefined || value === "" ? (isFormula ? formula : "") : String(value);
+        td.textContent = value === null || value === undefined || value === "" ? (isFormula ? formula : "")
+          : typeof value === "number" ? String(Number(value.toPrecision(8))) : String(value);
         if (isFormula) { td.classList.add("formula"); td.title = formula; }
         if (typeof value === "number") td.classList.add("num");
         if (sheet.inserted && sheet.inserted[td.dataset.addr]) td.classList.add("inserted");

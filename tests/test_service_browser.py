@@ -1,0 +1,129 @@
+"""End to end: the task pane in headless Debian Chromium (playwright driving /usr/bin/chromium; no
+browser is downloaded) against the real uvicorn server: upload a workbook, click a cell, see the
+suggestions, insert one; the same with a pasted range. A screenshot is saved and its path printed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from service_support import SAMPLES, LiveServer, live_server  # noqa: F401  (live_server is a fixture)
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("SPREADSHEETCODER_TEST_ARTIFACTS", Path(tempfile.gettempdir()) / "spreadsheetcoder-artifacts"))
+
+
+def find_chromium() -> str:
+    """Debian's chromium: found, or installed with apt-get when this is root on Debian; else skip."""
+    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if found:
+        return found
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], capture_output=True, timeout=900, check=False)
+        if Path(CHROMIUM).exists():
+            return CHROMIUM
+    pytest.skip("no Chromium: install Debian's package (apt-get install -y chromium) to run the task-pane test")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package drives Chromium")
+    executable = find_chromium()
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, headless=True,
+                                              args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server: LiveServer):  # noqa: F811
+    context = browser.new_context(viewport={"width": 900, "height": 1000}, locale="de-DE")
+    page = context.new_page()
+    outside: list[str] = []
+
+    def only_localhost(route) -> None:  # the page must never reach the network (Office.js included)
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_localhost)
+    page.outside = outside
+    yield page
+    context.close()
+
+
+def open_pane(page, server: LiveServer, query: str = "") -> None:
+    page.goto(f"{server.url}/{query}")
+    page.wait_for_selector("#key-field:not([hidden])")  # the server wants a key: the pane asks for it
+    page.fill("#api-key", server.key)
+
+
+def insert_first_suggestion(page, address: str) -> str:
+    page.click(f'#grid td[data-addr="{address}"]')
+    page.wait_for_selector("#suggestions .suggestion", timeout=60_000)
+    formula = page.inner_text("#suggestions .suggestion code")
+    assert formula.startswith("=")
+    assert page.inner_text("#suggestions .suggestion .pct").endswith("%")
+    page.click("#suggestions .suggestion")
+    cell = page.locator(f'#grid td[data-addr="{address}"]')
+    cell.wait_for()
+    assert "inserted" in cell.get_attribute("class")
+    assert cell.inner_text() == formula
+    return formula
+
+
+def test_upload_click_suggest_insert(page, live_server: LiveServer) -> None:  # noqa: F811
+    from spreadsheetcoder.reader import read_workbook
+
+    path = SAMPLES / "sales.xlsx"
+    sheet = read_workbook(path).sheets[0]
+    open_pane(page, live_server)
+    page.set_input_files("#file", str(path))
+    page.wait_for_selector('#grid td[data-addr="A1"]')
+    assert page.locator("#sheet-tabs button").count() == len(read_workbook(path).sheets)
+    # The first empty cell below the last column's numbers: where a total goes.
+    row = next(r for r in range(sheet.max_row, sheet.max_row + 4) if sheet.get(r, sheet.max_col) is None)
+    address = f"{'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[sheet.max_col - 1]}{row}"
+    formula = insert_first_suggestion(page, address)
+    assert "Inserted" in page.inner_text("#status")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "taskpane_upload.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"task pane screenshot ({address} {formula}): {shot}")
+    assert shot.stat().st_size > 10_000
+    assert page.outside == []
+
+
+def test_paste_click_suggest_insert(page, live_server: LiveServer) -> None:  # noqa: F811
+    open_pane(page, live_server)
+    page.click("#input-panel summary")
+    rows = ["Item\tQty\tPrice\tAmount", "Pens\t10\t1.5\t15", "Paper\t4\t3.25\t13", "Ink\t2\t12\t24", "Total\t\t\t"]
+    page.fill("#paste", "\n".join(rows))
+    page.click("#show-paste")
+    page.wait_for_selector('#grid td[data-addr="D5"]')
+    assert page.inner_text('#grid td[data-addr="C3"]') == "3.25"
+    insert_first_suggestion(page, "D5")
+    # The inserted formula is part of the grid now: the next request sends it as context.
+    page.click('#grid td[data-addr="D6"]')
+    page.wait_for_selector("#suggestions .suggestion")
+    shot = ARTIFACTS / "taskpane_paste.png"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"task pane screenshot (pasted range): {shot}")
+    assert page.outside == []
+
+
+def test_office_js_is_loaded_only_inside_office(page, live_server: LiveServer) -> None:  # noqa: F811
+    open_pane(page, live_server, "?_host_Info=Excel$Win32$16.01$en-US")
+    page.wait_for_function("document.getElementById('status').textContent.includes('Office.js')")
+    assert len(page.outside) == 1 and page.outside[0].endswith("/office.js")  # tried, and blocked here
+    assert page.is_visible("#input-panel")  # without Office the pane still works on uploads and pastes
