@@ -243,6 +243,16 @@ def cmd_fill(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.model is not None:  # every worker process reads it (service/config.py)
+        os.environ["SPREADSHEETCODER_MODEL"] = str(args.model)
+    uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level=args.log_level)
+    return 0
+
+
 def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, metavar="DIR",
                    help="checkpoint folder (default: $SPREADSHEETCODER_MODEL, else the model shipped in the package)")
@@ -448,6 +458,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in-place", action="store_true", help="allow OUT to be BOOK itself (overwrite the input)")
     _add_model_options(p)
     p.set_defaults(func=cmd_fill)
+
+    p = sub.add_parser(
+        "serve",
+        help="run the REST service and the task pane (FastAPI on uvicorn)",
+        description=(
+            "Serve POST /v1/suggest, /v1/suggest/xlsx and /v1/fill, GET /healthz and /v1/info, the task pane at / "
+            "and the Office add-in manifest at /addin/manifest.xml. Each worker loads the model once. Settings "
+            "come from SPREADSHEETCODER_* environment variables (API_KEYS, CORS_ORIGINS, MAX_UPLOAD_BYTES, "
+            "MAX_GRID_CELLS, MAX_K, REQUEST_TIMEOUT_S, ...; see service/config.py). Needs the 'service' extra."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0: all)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="worker processes, each with its own model")
+    p.add_argument("--model", default=None, metavar="DIR", help="checkpoint folder (default: the shipped model)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

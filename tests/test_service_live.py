@@ -245,3 +245,38 @@ def test_schemathesis_finds_no_server_error(live_server: LiveServer) -> None:  #
     print(f"schemathesis: {calls} requests, {len(failures)} failures")
     assert calls >= 100
     assert not failures, "\n\n".join(failures[:5])
+
+
+def test_cli_serve_runs_the_service() -> None:
+    """``spreadsheetcoder serve`` starts uvicorn with the app: the page, health and a suggestion answer."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from service_support import ROOT, free_port
+
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SPREADSHEETCODER_API")}
+    process = subprocess.Popen([sys.executable, "-m", "spreadsheetcoder", "serve", "--port", str(port),
+                                "--log-level", "warning"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).json()["model_loaded"]:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "serve did not come up in 120 s"
+            time.sleep(0.3)
+        assert httpx.get(f"{url}/", timeout=10).status_code == 200
+        response = httpx.post(f"{url}/v1/suggest", json=GRID, timeout=60)
+        assert response.status_code == 200, response.text
+        assert_suggestions(response.json(), GRID["k"])
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
