@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +87,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_loaded(process: subprocess.Popen, url: str, output: Callable[[], str], seconds: float = 180) -> None:
+    """Poll ``url``/healthz until the server's model is loaded; fail with its ``output`` if it dies or stalls."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{output()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).json().get("model_loaded"):
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the server did not start in {seconds:g} s:\n{output()}")
+        time.sleep(0.3)
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -117,19 +134,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
              "--port", str(port), "--workers", "1", "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
     try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).json().get("model_loaded"):
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn did not start in 180 s:\n{log.read_text()}")
-            time.sleep(0.3)
+        wait_until_loaded(process, url, lambda: log.read_text(errors="replace"))
         yield LiveServer(url, process)
     finally:
         process.terminate()

@@ -252,9 +252,8 @@ def test_cli_serve_runs_the_service() -> None:
     import os
     import subprocess
     import sys
-    import time
 
-    from service_support import ROOT, free_port
+    from service_support import ROOT, free_port, wait_until_loaded
 
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("SPREADSHEETCODER_API")}
@@ -263,16 +262,7 @@ def test_cli_serve_runs_the_service() -> None:
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).json()["model_loaded"]:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "serve did not come up in 120 s"
-            time.sleep(0.3)
+        wait_until_loaded(process, url, lambda: process.stdout.read().decode() if process.stdout else "", 120)
         assert httpx.get(f"{url}/", timeout=10).status_code == 200
         response = httpx.post(f"{url}/v1/suggest", json=GRID, timeout=60)
         assert response.status_code == 200, response.text
