@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .constants import CONTEXT_SETTINGS, WINDOW_RADIUS
@@ -185,7 +185,7 @@ def _predictor(args: argparse.Namespace) -> FormulaPredictor:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .fill import display_formula, predict_cells, resolve_cells
+    from .fill import cell_name, display_formula, predict_cells, resolve_cells
     from .reader import read_workbook
 
     workbook = read_workbook(args.book)
@@ -194,10 +194,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     context = args.context or predictor.config.context
     found = predict_cells(predictor, workbook, cells, k=args.k, context=context,
                           progress=len(cells) > 50 and not args.no_progress)
-    out = []
+    out: list[dict[str, Any]] = []
     for (sheet, row, col), candidates in zip(cells, found, strict=True):
-        from .fill import cell_name
-
         cell = sheet.get(row, col)
         holds = None if cell is None or cell.is_empty else (cell.formula or cell.value)
         out.append({"cell": cell_name(sheet, row, col), "holds": holds,

@@ -391,38 +391,35 @@ def _sheet_edits(data: bytes, part: str, sheet: str, formulas: Mapping[tuple[int
             start_tag = data[cell.start:cell.tag_end].decode("utf-8")
             if not cell.explicit:
                 start_tag = start_tag.replace(_local_open(cell.name), f'{_local_open(cell.name)} r="{ref}"', 1)
-            text = _cell_xml(prefix, ref, formula, _without_type(start_tag))
-            edits.append((cell.start, cell.end, text.encode("utf-8")))
+            edits.append((cell.start, cell.end, _cell_xml(prefix, ref, formula, _without_type(start_tag)).encode()))
             continue
+        # Cells and rows without r follow the previous one, so none sits after a gap a new one fills.
         after = next((x for x in row.cells if x.col > c), None)
-        if after is not None and not after.explicit:
-            raise WriteError(f"{sheet}!{ref}: the cells after it carry no r attribute; inserting would shift them")
-        text = _cell_xml(prefix, ref, formula).encode("utf-8")
+        new_cell = _cell_xml(prefix, ref, formula).encode("utf-8")
+        closing = f"</{row.name}>".encode()
         if after is not None:
-            edits.append((after.start, after.start, text))
+            edits.append((after.start, after.start, new_cell))
         elif row.empty:
-            edits.append((row.tag_end - 2, row.tag_end, b">" + text + f"</{row.name}>".encode()))
+            edits.append((row.tag_end - 2, row.tag_end, b">" + new_cell + closing))
         else:
-            edits.append((row.end - len(f"</{row.name}>".encode()), row.end - len(f"</{row.name}>".encode()), text))
+            edits.append((row.end - len(closing), row.end - len(closing), new_cell))
     for r, items in sorted(new_rows.items()):
         cells = "".join(_cell_xml(prefix, f"{column_letter(c)}{r}", f) for c, f in sorted(items))
-        text = f'<{prefix}row r="{r}">{cells}</{prefix}row>'.encode()
+        new_row = f'<{prefix}row r="{r}">{cells}</{prefix}row>'.encode()
         after_row = next((x for x in layout.rows if x.number > r), None)
-        if after_row is not None and not after_row.explicit:
-            raise WriteError(f"{sheet}: the rows after row {r} carry no r attribute; inserting would shift them")
         if after_row is not None:
-            edits.append((after_row.start, after_row.start, text))
+            edits.append((after_row.start, after_row.start, new_row))
         elif sheet_data.empty:
             closing = f"</{sheet_data.name}>".encode()
-            edits.append((sheet_data.tag_end - 2, sheet_data.tag_end, b">" + text + closing))
+            edits.append((sheet_data.tag_end - 2, sheet_data.tag_end, b">" + new_row + closing))
         else:
             at = sheet_data.end - len(f"</{sheet_data.name}>".encode())
-            edits.append((at, at, text))
+            edits.append((at, at, new_row))
     edits.extend(_dimension_edit(data, layout.dimension, formulas))
     # Several new cells may be inserted at one offset: merge them in column/row order.
     merged: dict[tuple[int, int], bytes] = {}
-    for start, end, text in edits:
-        merged[(start, end)] = merged.get((start, end), b"") + text
+    for start, end, piece in edits:
+        merged[(start, end)] = merged.get((start, end), b"") + piece
     return _splice(data, [(s, e, t) for (s, e), t in merged.items()])
 
 
@@ -505,8 +502,8 @@ def set_formulas(data: bytes, formulas: Mapping[str, Mapping[tuple[int, int], st
 
     Raises:
         WorkbookError: the bytes are not a readable package (reason codes as the reader's).
-        WriteError: an unknown sheet, a cell inside a merged area, a layout that cannot take a new
-            cell without renumbering; ``CellNotEmpty`` for a cell that holds something.
+        WriteError: an unknown sheet, a cell inside a merged area, an empty formula;
+            ``CellNotEmpty`` for a cell that holds something.
     """
     with _open(data) as archive:
         book, parts = sheet_parts(archive)

@@ -1,0 +1,154 @@
+"""``predict`` and ``fill`` with the model shipped in the package, on real workbooks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from spreadsheetcoder.cli import main
+from spreadsheetcoder.fill import (
+    CellSpecError,
+    display_formula,
+    fill_bytes,
+    propose_cells,
+    resolve_cells,
+)
+from spreadsheetcoder.formula import parse_formula
+from spreadsheetcoder.model.predict import FormulaPredictor
+from spreadsheetcoder.model.shipped import SHIPPED_DIR, model_card, resolve_model_dir
+from spreadsheetcoder.reader import read_workbook
+from spreadsheetcoder.writer import changed_outside
+from tests.badfiles import xlsx_bytes
+
+DEMOS = Path(__file__).resolve().parent.parent / "sample_sheets" / "fill"
+EXPECTED = json.loads((DEMOS / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def predictor() -> FormulaPredictor:
+    return FormulaPredictor(resolve_model_dir(), beam=5)
+
+
+def test_shipped_model_is_in_the_package_and_small() -> None:
+    weights = SHIPPED_DIR / "model.safetensors"
+    assert weights.is_file() and weights.stat().st_size < 50 * 1024 * 1024
+    assert resolve_model_dir() == SHIPPED_DIR
+    card = model_card()
+    assert card["context"] in ("values", "formulas") and card["dev"]["formula_top1"] >= 0
+
+
+def test_model_env_and_missing_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPREADSHEETCODER_MODEL", str(tmp_path))
+    with pytest.raises(Exception, match="holds no checkpoint"):
+        resolve_model_dir()
+    assert resolve_model_dir(SHIPPED_DIR) == SHIPPED_DIR
+
+
+def test_display_formula_drops_file_prefixes_outside_strings() -> None:
+    assert display_formula('=_xlfn.XLOOKUP(A1,B:B,C:C)&"_xlfn.x"') == '=XLOOKUP(A1,B:B,C:C)&"_xlfn.x"'
+    assert display_formula("=_xlfn._xlws.FILTER(A1:A9,B1:B9>0)") == "=FILTER(A1:A9,B1:B9>0)"
+
+
+def test_resolve_cells_orders_and_errors() -> None:
+    book = read_workbook(DEMOS / "budget.xlsx")
+    cells = resolve_cells(book, "Budget!D15:E15,assumptions!B2,D15,Budget!D15")
+    assert [(s.name, r, c) for s, r, c in cells] == [("Budget", 15, 4), ("Budget", 15, 5), ("Assumptions", 2, 2)]
+    with pytest.raises(CellSpecError, match="no worksheet named 'Nope'"):
+        resolve_cells(book, "Nope!A1")
+    with pytest.raises(CellSpecError, match="not a cell or an area"):
+        resolve_cells(book, "Budget!XYZ")
+
+
+def test_predict_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
+    cells = ",".join(EXPECTED["budget.xlsx"])
+    assert main(["predict", str(DEMOS / "budget.xlsx"), "--cell", cells, "-k", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [c["cell"] for c in out["cells"]] == list(EXPECTED["budget.xlsx"])
+    for item in out["cells"]:
+        assert item["holds"] is None
+        assert 1 <= len(item["candidates"]) <= 3
+        confidences = [c["confidence"] for c in item["candidates"]]
+        assert confidences == sorted(confidences, reverse=True) and all(0 < x <= 1 for x in confidences)
+        for c in item["candidates"]:
+            parse_formula(c["formula"], (15, 4))
+
+
+def test_predict_cli_readable_output_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["predict", str(DEMOS / "budget.xlsx"), "--cell", "Budget!B5", "-k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Budget!B5  (holds 42000; predicted as if empty)") and "  1. =" in out
+    assert main(["predict", str(DEMOS / "budget.xlsx"), "--cell", "Nope!A1"]) == 2
+    assert "no worksheet named 'Nope'" in capsys.readouterr().err
+    assert main(["predict", str(DEMOS / "missing.xlsx"), "--cell", "A1"]) == 2
+
+
+def test_fill_cli_writes_a_copy_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = DEMOS / "inventory.xlsx"
+    before = src.read_bytes()
+    cells = list(EXPECTED["inventory.xlsx"])
+    out, report = tmp_path / "filled.xlsx", tmp_path / "report.json"
+    assert main(["fill", str(src), "-o", str(out), "--cells", ",".join([*cells, "Inventory!A2"]),
+                 "--report", str(report), "--no-progress"]) == 0
+    assert src.read_bytes() == before  # the input is never written
+    data = json.loads(report.read_text())
+    statuses = {c["cell"]: c["status"] for c in data["cells"]}
+    assert statuses["Inventory!A2"] == "not_empty"
+    assert all(statuses[c] == "filled" for c in cells)
+    assert data["counts"]["filled"] == len(cells)
+    sheet = read_workbook(out).sheet("Inventory")
+    edits = {"Inventory": []}
+    for item in data["cells"]:
+        if item["status"] == "filled":
+            row_col = resolve_cells(read_workbook(out), item["cell"])[0]
+            assert sheet.get(row_col[1], row_col[2]).formula == item["formula"]
+            edits["Inventory"].append((row_col[1], row_col[2]))
+    assert changed_outside(before, out.read_bytes(), edits) == []
+    openpyxl.load_workbook(out).close()
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_fill_min_confidence_and_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    book = tmp_path / "budget.xlsx"
+    book.write_bytes((DEMOS / "budget.xlsx").read_bytes())
+    cells = ",".join(EXPECTED["budget.xlsx"])
+    assert main(["fill", str(book), "-o", str(book), "--cells", cells]) == 2
+    assert "--in-place" in capsys.readouterr().err
+    assert main(["fill", str(book), "--cells", cells]) == 2  # neither -o nor --in-place
+    assert main(["fill", str(book), "-o", str(tmp_path / "x.xlsx")]) == 2  # no cells, no --propose
+    before = book.read_bytes()
+    assert main(["fill", str(book), "--in-place", "--cells", cells, "--min-confidence", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {c["status"] for c in report["cells"]} == {"low_confidence"}
+    assert book.read_bytes() == before  # nothing to write: the same bytes
+    assert main(["fill", str(book), "--in-place", "--cells", cells, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"]["filled"] == len(EXPECTED["budget.xlsx"])
+    assert read_workbook(book).sheet("Budget").get(15, 4).formula is not None
+
+
+def test_fill_shares_encodings_across_a_column(predictor: FormulaPredictor) -> None:
+    data = (DEMOS / "loan_schedule.xlsx").read_bytes()
+    _, report = fill_bytes(data, "Schedule!F64:I64", predictor)
+    assert report.counts["filled"] + report.counts["no_prediction"] == 4
+    # Four neighbouring cells share most of their row and column chunks.
+    assert report.stats["chunks_encoded"] < report.stats["chunks_requested"] / 2
+
+
+def test_propose_cells_finds_fill_down_gaps_and_totals() -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Item", "Qty", "Price", "Amount"])
+    for i, (q, p) in enumerate([(2, 3.5), (4, 1.25), (1, 9), (5, 2)], start=2):
+        ws.append([f"item {i}", q, p, f"=B{i}*C{i}" if i < 4 else None])
+    ws.append(["Total", None, None, None])
+    ws["B6"] = 7
+    book = read_workbook(xlsx_bytes(wb))
+    proposed = [(r, c) for _, r, c in propose_cells(book)]
+    assert (4, 4) in proposed and (5, 4) in proposed  # D4, D5: the fill-down continues
+    assert (7, 2) not in proposed  # row 7 is empty, no label
+    assert (6, 3) in proposed  # C6 in the Total row under two numbers
+    complete = read_workbook(DEMOS.parent / "loan_schedule.xlsx")
+    assert propose_cells(complete) == []
