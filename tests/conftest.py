@@ -13,6 +13,8 @@ import json  # noqa: E402
 
 import pytest  # noqa: E402
 
+from tests.sheets import sample_books  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SHEETS = ROOT / "sample_sheets"
 OVERFIT_EXAMPLES = 50
@@ -26,7 +28,7 @@ def sample_cache(tmp_path_factory) -> Path:
     from spreadsheetcoder.data.split import WorkbookSplitter
 
     folder = tmp_path_factory.mktemp("sample_cache")
-    extract(SAMPLE_SHEETS, folder / "examples.jsonl", radius=16, workers=1, progress=False)
+    extract(sample_books(folder), folder / "examples.jsonl", radius=16, workers=1, progress=False)
     return build_cache([folder / "examples.jsonl"], folder / "cache", config=CacheConfig(radius=16),
                        splitter=WorkbookSplitter(dev=0.0, test=0.0), progress=False)
 

@@ -1,12 +1,17 @@
-"""Small in-memory sheets for unit tests (no file I/O): ``make_sheet({"A1": "Region", "B2": 5, "C2": "=A2*2"})``."""
+"""Small in-memory sheets for unit tests (no file I/O): ``make_sheet({"A1": "Region", "B2": 5, "C2": "=A2*2"})``;
+``sample_books`` for a folder of the sample workbooks."""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 from typing import Any
 
 from spreadsheetcoder.references import parse_a1
 from spreadsheetcoder.sheet import Cell, CellType, Sheet, TableDef
+
+SAMPLE_SHEETS_DIR = Path(__file__).resolve().parent.parent / "sample_sheets"
 
 
 def make_cell(value: Any, cached: Any = None) -> Cell:
@@ -49,3 +54,14 @@ def grid(top_left: str, rows: list[list[Any]]) -> dict[str, Any]:
         for j, v in enumerate(line)
         if v is not None
     }
+
+
+def sample_books(root: Path) -> Path:
+    """A folder holding the top-level workbooks of sample_sheets/ only (copied), without the fill
+    demos of sample_sheets/fill/ (the same workbooks with cells blanked), which would count twice."""
+    folder = root / "sample_sheets"
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        for path in sorted(SAMPLE_SHEETS_DIR.glob("*.xlsx")):
+            shutil.copyfile(path, folder / path.name)
+    return folder

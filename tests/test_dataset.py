@@ -13,14 +13,13 @@ from spreadsheetcoder.data.extract import extract
 from spreadsheetcoder.data.split import WorkbookSplitter
 from spreadsheetcoder.errors import ConfigError
 from spreadsheetcoder.pretrained import CellTokenizer
-
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
+from tests.sheets import sample_books
 
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ex") / "examples.jsonl"
-    extract(SAMPLES, out, workers=1, progress=False)
+    extract(sample_books(out.parent), out, workers=1, progress=False)
     return out
 
 

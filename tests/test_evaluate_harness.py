@@ -17,6 +17,7 @@ from spreadsheetcoder.evaluation.metrics import METRICS
 from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.sheet import Sheet, Workbook
 from spreadsheetcoder.targets import Target, list_targets
+from tests.sheets import sample_books
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
 METRIC_KEYS = {"targets", "exec_checked", *METRICS}
@@ -188,9 +189,9 @@ def test_a_predictor_returning_too_few_lists_is_an_error(folder: Path) -> None:
         evaluate_folder(folder, predictor=ShortPredictor(), split="all", progress=False)
 
 
-def test_sample_sheets_expected_results() -> None:
+def test_sample_sheets_expected_results(tmp_path: Path) -> None:
     """A regression check on sample_sheets/ (real cached values, so execution match is checkable)."""
-    result = evaluate_folder(SAMPLES, predictor=RulePredictor(), split="all", setting="formulas", progress=False)
+    result = evaluate_folder(sample_books(tmp_path), predictor=RulePredictor(), split="all", setting="formulas", progress=False)
     assert result["targets"] == sum(len(list_targets(s)) for p in SAMPLES.glob("*.xlsx")
                                     for s in read_workbook(p).sheets)
     assert (result["workbooks"], result["failed"]) == (7, 0)

@@ -152,3 +152,13 @@ def test_propose_cells_finds_fill_down_gaps_and_totals() -> None:
     assert (6, 3) in proposed  # C6 in the Total row under two numbers
     complete = read_workbook(DEMOS.parent / "loan_schedule.xlsx")
     assert propose_cells(complete) == []
+
+
+def test_shipped_model_on_the_fill_demos_matches_its_card() -> None:
+    """The README's claim about the demos (model_card.json's "demo", written by scripts/ship_model.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ship_model", SHIPPED_DIR.parents[2] / "scripts" / "ship_model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.demo_hits(SHIPPED_DIR) == model_card()["demo"]

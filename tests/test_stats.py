@@ -4,15 +4,17 @@ from pathlib import Path
 from spreadsheetcoder.cli import main
 from spreadsheetcoder.data.extract import extract
 from spreadsheetcoder.data.stats import format_markdown, formula_stats, iter_examples
+from tests.sheets import sample_books
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
 
 
 def test_stats_of_a_folder_equal_stats_of_its_jsonl(tmp_path):
     out = tmp_path / "ex.jsonl"
-    extract(SAMPLES, out, workers=1, progress=False)
+    books = sample_books(tmp_path)
+    extract(books, out, workers=1, progress=False)
     from_jsonl = formula_stats(iter_examples(out), "x").to_json()
-    from_dir = formula_stats(iter_examples(SAMPLES, workers=1), "x").to_json()
+    from_dir = formula_stats(iter_examples(books, workers=1), "x").to_json()
     assert from_jsonl == from_dir
     assert from_jsonl["top_functions"]["SUM"] > 0
     assert abs(sum(from_jsonl["range_length"].values()) - 1.0) < 1e-3
@@ -40,7 +42,7 @@ def test_range_lengths_and_absolute_share_on_a_known_example():
 
 def test_cli_stats_side_by_side(tmp_path, capsys):
     out = tmp_path / "ex.jsonl"
-    extract(SAMPLES, out, workers=1, progress=False)
+    extract(sample_books(tmp_path), out, workers=1, progress=False)
     assert main(["stats", str(out), str(out), "--names", "real,synthetic", "--json"]) == 0
     reports = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [r["name"] for r in reports] == ["real", "synthetic"]

@@ -1,0 +1,94 @@
+"""Ship a trained checkpoint inside the package: fp16 safetensors + config + model_card.json.
+
+    python scripts/ship_model.py runs/mix_tiny/model --eval dev_values.json \\
+        --eval-formulas dev_formulas.json --notes "data mix, steps, wall time, hardware"
+
+The card records where the weights came from and how they scored on the corpus's dev split
+(the ``evaluate --json`` results given), and what the README's evaluation section says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import torch
+
+from spreadsheetcoder.model.modeling import SpreadsheetCoder
+from spreadsheetcoder.model.shipped import CARD_NAME, SHIPPED_DIR
+
+KEYS = ("formula_top1", "formula_top5", "sketch_top1", "range_top1", "exec_top1", "coverage")
+
+
+def figures(path: str | None) -> dict:
+    if path is None:
+        return {}
+    result = json.loads(Path(path).read_text(encoding="utf-8"))
+    model = result.get("model", {})
+    out = {k: model.get(k) for k in KEYS}
+    macro = result.get("macro_by_workbook") or {}
+    out["macro_formula_top1"] = (macro.get("model") or {}).get("formula_top1")
+    out["macro_formula_top5"] = (macro.get("model") or {}).get("formula_top5")
+    out["targets"], out["workbooks"] = result.get("targets"), result.get("workbooks")
+    out["baselines_formula_top1"] = {name: m.get("formula_top1") for name, m in result.get("baselines", {}).items()}
+    return out
+
+
+def demo_hits(model_dir: Path) -> dict:
+    """Top-1 / top-5 exact matches (canonical form) of the model on the fill demos' blanked cells."""
+    from spreadsheetcoder.fill import predict_cells, resolve_cells
+    from spreadsheetcoder.formula import canonical_formula
+    from spreadsheetcoder.model.predict import FormulaPredictor
+    from spreadsheetcoder.reader import read_workbook
+
+    demos = Path(__file__).resolve().parent.parent / "sample_sheets" / "fill"
+    expected = json.loads((demos / "expected.json").read_text(encoding="utf-8"))
+    predictor = FormulaPredictor(model_dir)
+    cells = top1 = top5 = 0
+    for name, truth in expected.items():
+        book = read_workbook(demos / name)
+        found = predict_cells(predictor, book, resolve_cells(book, list(truth)), k=5)
+        for formula, candidates in zip(truth.values(), found, strict=True):
+            ranked = [canonical_formula(c.formula) for c in candidates]
+            cells += 1
+            top1 += bool(ranked) and ranked[0] == canonical_formula(formula)
+            top5 += canonical_formula(formula) in ranked
+    return {"cells": cells, "top1": top1, "top5": top5}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", help="a run's model/ folder")
+    parser.add_argument("--eval", required=True, help="evaluate --json result on the dev split, values setting")
+    parser.add_argument("--eval-formulas", default=None, help="the same in the formulas setting")
+    parser.add_argument("--notes", default="", help="training data, steps, wall time, hardware")
+    parser.add_argument("--out", default=str(SHIPPED_DIR))
+    args = parser.parse_args()
+    model = SpreadsheetCoder.from_pretrained(args.model)
+    out = Path(args.out)
+    if out.exists():
+        shutil.rmtree(out)
+    model.save_pretrained(out, dtype=torch.float16)
+    params = sum(p.numel() for p in model.parameters())
+    config = model.config
+    card = {
+        "name": f"spreadsheetcoder-{'random' if config.bert == 'random' else 'minilm'}-{config.bert_layers}l-d{config.d_model}",
+        "shipped": date.today().isoformat(),
+        "parameters": params,
+        "bytes": (out / "model.safetensors").stat().st_size,
+        "context": config.context,
+        "bert": config.bert,
+        "notes": args.notes,
+        "dev": figures(args.eval),
+        "dev_formulas": figures(args.eval_formulas),
+        "demo": demo_hits(out),
+    }
+    (out / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(card, indent=2))
+
+
+if __name__ == "__main__":
+    main()
