@@ -38,7 +38,12 @@ def figures(path: str | None) -> dict:
 
 
 def demo_hits(model_dir: Path) -> dict:
-    """Top-1 / top-5 exact matches (canonical form) of the model on the fill demos' blanked cells."""
+    """Top-1 / top-5 exact matches (canonical form) on the fill demos' blanked cells, per context
+    setting (``formulas``: with run continuation, as ``predict --context formulas`` answers)."""
+    return {setting: _demo_hits(model_dir, setting) for setting in ("values", "formulas")}
+
+
+def _demo_hits(model_dir: Path, setting: str) -> dict:
     from spreadsheetcoder.fill import predict_cells, resolve_cells
     from spreadsheetcoder.formula import canonical_formula
     from spreadsheetcoder.model.predict import FormulaPredictor
@@ -50,7 +55,7 @@ def demo_hits(model_dir: Path) -> dict:
     cells = top1 = top5 = 0
     for name, truth in expected.items():
         book = read_workbook(demos / name)
-        found = predict_cells(predictor, book, resolve_cells(book, list(truth)), k=5)
+        found = predict_cells(predictor, book, resolve_cells(book, list(truth)), k=5, context=setting)
         for formula, candidates in zip(truth.values(), found, strict=True):
             ranked = [canonical_formula(c.formula) for c in candidates]
             cells += 1

@@ -159,3 +159,14 @@ def test_formula_index_matches_a_plain_scan(neighbours: Sheet) -> None:
     assert copy_candidates(neighbours, *at("C5"), setting="formulas", index=index) == copy_candidates(
         neighbours, *at("C5"), setting="formulas"
     )
+
+
+def test_run_continuation_follows_a_run_of_one_formula() -> None:
+    from spreadsheetcoder.evaluation.baselines import run_continuation
+    from tests.sheets import make_sheet
+
+    sheet = make_sheet({"A1": 1, "B1": 2, "C1": "=A1+B1", "A2": 3, "B2": 4, "C2": "=A2+B2", "A3": 5, "B3": 6,
+                        "D1": "=C1*2", "D2": "=SUM(C1:C2)", "A4": 7})
+    assert run_continuation(sheet, 3, 3) == "=A3+B3"  # two copies above
+    assert run_continuation(sheet, 3, 4) is None  # D1, D2 are different formulas
+    assert run_continuation(sheet, 4, 3) is None  # C3 is empty: only one formula above at distance 2

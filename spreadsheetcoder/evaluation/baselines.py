@@ -24,7 +24,12 @@ from ..sheet import Cell, CellType, Sheet
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAX_COPY_SCAN", "FormulaIndex", "copy_candidates", "rule_candidates", "shift_formula"]
+__all__ = ["MAX_COPY_SCAN", "RUN_CONTINUATION_PRECISION", "FormulaIndex", "copy_candidates", "rule_candidates",
+           "run_continuation", "shift_formula"]
+
+# Of the formula cells of the corpus's dev workbooks whose two neighbours above (or left) hold one
+# relative formula, 97.8% hold its continuation (34,142 of 34,915; measured 2026-11-24, see README).
+RUN_CONTINUATION_PRECISION = 0.978
 
 # The copy baseline looks at no more than this many formula cells per target: a formula filled
 # down 10,000 rows gives the same shifted text from every copy, so scanning them all finds nothing new.
@@ -54,6 +59,21 @@ def shift_formula(text: str, source: tuple[int, int], dest: tuple[int, int]) -> 
     except Exception:  # the Translator raises several types on odd input: no candidate, then
         return None
     return shifted if shifted.startswith("=") else None
+
+
+def run_continuation(sheet: Sheet, row: int, col: int) -> str | None:
+    """The formula that continues a run: when the two cells above (else left, below, right) hold
+    copies of one relative formula, that formula shifted to ``(row, col)`` (Excel's fill-down)."""
+    for dr, dc in _DIRECTIONS:
+        near, far = sheet.get(row + dr, col + dc), sheet.get(row + 2 * dr, col + 2 * dc)
+        if near is None or far is None or near.formula is None or far.formula is None:
+            continue
+        if near.formula_kind is not None or far.formula_kind is not None:
+            continue
+        shifted = shift_formula(near.formula, (row + dr, col + dc), (row, col))
+        if shifted is not None and shifted == shift_formula(far.formula, (row + 2 * dr, col + 2 * dc), (row, col)):
+            return shifted
+    return None
 
 
 def _numeric_run(sheet: Sheet, row: int, col: int, step: tuple[int, int]) -> int:

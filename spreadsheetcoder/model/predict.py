@@ -9,6 +9,7 @@ Predictions go through the same ``Batcher`` as training, then constrained beam s
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,14 @@ import numpy as np
 import torch
 
 from ..anchors import AnchorIndex, sheet_head, sheet_view, workbook_tables
-from ..constants import MAX_COL, MAX_HEADER_ROWS, MAX_ROW, TAG_EMPTY, TAG_MASK, TAG_PAD
+from ..constants import CONTEXT_FORMULAS, MAX_COL, MAX_HEADER_ROWS, MAX_ROW, TAG_EMPTY, TAG_MASK, TAG_PAD
 from ..context import SheetContext
 from ..data.cache import POINTER_TOKENS
 from ..data.extract import visible_names
 from ..errors import FormulaError
+from ..evaluation.baselines import RUN_CONTINUATION_PRECISION, run_continuation
 from ..evaluation.types import Candidate
-from ..formula import render_formula
+from ..formula import canonical_formula, render_formula
 from ..pretrained import CellTokenizer
 from ..sheet import Sheet, Workbook
 from ..targets import Target
@@ -117,10 +119,15 @@ class FormulaPredictor:
             sheet reuse the encodings of earlier ones, so a warm sheet costs only the chunks that
             hold the new targets (masked) plus decoding.
         max_steps: cap on decoder steps of beam search (default: the grammar's longest formula).
+        continue_runs: in the ``formulas`` setting, when the two cells above (or left, below,
+            right) of a target hold copies of one formula, offer its continuation first
+            (``baselines.run_continuation``, confidence ``RUN_CONTINUATION_PRECISION``), then the
+            model's candidates. What a user filling down a column expects; off for the model alone.
     """
 
     def __init__(self, model: SpreadsheetCoder | str | Path, *, device: str = "cpu", beam: int = 5,
-                 batch_size: int = 32, cache_chunks: int = 8192, max_steps: int | None = None) -> None:
+                 batch_size: int = 32, cache_chunks: int = 8192, max_steps: int | None = None,
+                 continue_runs: bool = True) -> None:
         # Where the weights came from (reports, the service's /v1/info); "" for a model built in memory.
         self.model_path = "" if isinstance(model, SpreadsheetCoder) else str(model)
         if not isinstance(model, SpreadsheetCoder):
@@ -139,6 +146,7 @@ class FormulaPredictor:
         self._source: tuple[int, str, WorkbookSource, AnchorIndex] | None = None
         self.cache_chunks = cache_chunks
         self.max_steps = max_steps
+        self.continue_runs = continue_runs
         self._cells: dict[bytes, torch.Tensor] = {}
         self._pointer_keys: dict[int, torch.Tensor] = {}
         # chunks_requested: chunk requests of all targets (one window each, before any sharing)
@@ -198,8 +206,21 @@ class FormulaPredictor:
             hyps = beam_search(self.model, enc, self.grammar, beam=max(self.beam, k), k=max(self.beam, k),
                                alpha=self.config.length_penalty, anchors=anchor_sets, max_steps=self.max_steps)
             for (r, c), ctx, options in zip(part, contexts, hyps, strict=True):
-                results.append(self._render(options, ctx, (r, c), k))
+                candidates = self._render(options, ctx, (r, c), k)
+                if self.continue_runs and setting == CONTEXT_FORMULAS:
+                    candidates = self._with_run(sheet, r, c, candidates, k)
+                results.append(candidates)
         return results
+
+    @staticmethod
+    def _with_run(sheet: Sheet, row: int, col: int, found: list[Candidate], k: int) -> list[Candidate]:
+        run = run_continuation(sheet, row, col)
+        if run is None:
+            return found
+        key = canonical_formula(run)
+        rest = [c for c in found if canonical_formula(c.formula) != key]
+        top = Candidate(run, math.log(RUN_CONTINUATION_PRECISION), RUN_CONTINUATION_PRECISION)
+        return [top, *rest][:k]
 
     def _encode(self, inputs: dict[str, Any], sheet_index: int) -> Any:
         """Encode a batch, reusing cached chunk encodings of this workbook and caching the new ones."""
