@@ -25,9 +25,11 @@ def find_chromium() -> str:
     if found:
         return found
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], capture_output=True, timeout=900, check=False)
-        if Path(CHROMIUM).exists():
-            return CHROMIUM
+        for step in (["apt-get", "install", "-y", "-q", "chromium"], ["apt-get", "update", "-q"],
+                     ["apt-get", "install", "-y", "-q", "chromium"]):  # a fresh machine may lack package lists
+            subprocess.run(step, capture_output=True, timeout=900, check=False)
+            if Path(CHROMIUM).exists():
+                return CHROMIUM
     pytest.skip("no Chromium: install Debian's package (apt-get install -y chromium) to run the task-pane test")
 
 
