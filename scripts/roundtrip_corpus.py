@@ -1,7 +1,8 @@
 """Blank-and-fill round trip over a folder of workbooks (issue 6's check of the lossless writer).
 
 For every workbook the reader accepts: blank one formula cell (the first plain formula of the first
-worksheet that has one; shared-formula masters, array formulas and data tables are skipped), fill it
+worksheet that has one, else a cell that borrows a shared formula, else an array-formula cell for
+workbooks that hold nothing else; shared-formula masters and data tables are never blanked), fill it
 with ``fill_bytes`` and the model (the original formula is written instead when the model proposes
 none, so the writer is exercised on every workbook), then check
 
@@ -40,10 +41,11 @@ from spreadsheetcoder.writer import changed_outside, clear_cells, formula_cells,
 
 
 def pick_cell(data: bytes, workbook) -> tuple[str, int, int] | None:
-    """A plain formula cell, else a cell that borrows a shared formula (never the master); never a
-    cell hidden inside a merged area (the writer refuses those)."""
+    """A plain formula cell, else a cell that borrows a shared formula (never the master), else the
+    top-left cell of an array formula; never a cell hidden inside a merged area (the writer refuses
+    those)."""
     found = formula_cells(data)
-    for wanted in ("normal", "shared"):
+    for wanted in ("normal", "shared", "array"):
         for sheet, cells in found.items():
             merged = workbook.sheet(sheet).merged_at
             for row, col, kind in cells:

@@ -361,8 +361,11 @@ def _cell_xml(prefix: str, ref: str, formula: str, start_tag: str | None = None)
 
 
 def _without_type(start_tag: str) -> str:
-    """A cell's start tag as a non-self-closing tag without its ``t`` attribute."""
-    tag = re.sub(_ATTR.format(name="t"), "", start_tag, count=1)
+    """A cell's start tag as a non-self-closing tag without its ``t`` attribute, nor the ``cm`` and
+    ``vm`` metadata indexes that belong to the old content (a dynamic-array formula, a rich value)."""
+    tag = start_tag
+    for name in ("t", "cm", "vm"):
+        tag = re.sub(_ATTR.format(name=name), "", tag, count=1)
     return tag[:-2].rstrip() + ">" if tag.endswith("/>") else tag
 
 

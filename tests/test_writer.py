@@ -207,6 +207,23 @@ def test_shared_formulas_children_clear_master_refused() -> None:
     assert changed_outside(blank, filled, {"S": [(2, 2)]}) == []
 
 
+def test_array_formula_cleared_with_its_cell_metadata() -> None:
+    """A dynamic-array formula's ``cm`` index (and a rich value's ``vm``) belong to the old content:
+    clearing or refilling the cell drops them with the ``t`` attribute and keeps the style."""
+    sheet = ('<row r="1"><c r="A1"><v>1</v></c><c r="B1" s="0" cm="1" vm="2" t="str">'
+             '<f t="array" ref="B1">A1*2</f><v>2</v></c></row>')
+    data = minimal_xlsx(sheet)
+    assert formula_cells(data) == {"S": [(1, 2, "array")]}
+    blank = clear_cells(data, {"S": [(1, 2)]})
+    with zipfile.ZipFile(io.BytesIO(blank)) as z:
+        assert '<c r="B1" s="0"/>' in z.read("xl/worksheets/sheet1.xml").decode()
+    filled = set_formulas(blank, {"S": {(1, 2): "=A1*3"}})
+    with zipfile.ZipFile(io.BytesIO(filled)) as z:
+        assert '<c r="B1" s="0"><f>A1*3</f></c>' in z.read("xl/worksheets/sheet1.xml").decode()
+    assert read_workbook(filled).sheets[0].get(1, 2).formula == "=A1*3"
+    assert changed_outside(blank, filled, {"S": [(1, 2)]}) == []
+
+
 def test_write_atomic_leaves_no_temporary_files(tmp_path: Path) -> None:
     target = tmp_path / "out.xlsx"
     target.write_bytes(b"old")
