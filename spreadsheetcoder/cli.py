@@ -150,7 +150,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from .model.predict import FormulaPredictor
 
         predictor = FormulaPredictor(args.model, device=args.device, beam=args.beam, batch_size=args.batch_size,
-                                     continue_runs=not args.no_continue_runs)
+                                     neighbour_formulas=not args.model_only)
     elif not args.baselines_only:
         raise ValueError("give --model CHECKPOINT_DIR (a run's model/ folder), or --baselines-only")
     splitter = WorkbookSplitter(args.splits) if args.splits else None
@@ -182,7 +182,7 @@ def _predictor(args: argparse.Namespace) -> FormulaPredictor:
     from .model.shipped import resolve_model_dir
 
     return FormulaPredictor(resolve_model_dir(args.model), device=args.device, beam=max(args.beam, args.k),
-                            batch_size=args.batch_size, continue_runs=not args.no_continue_runs)
+                            batch_size=args.batch_size, neighbour_formulas=not args.model_only)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -261,9 +261,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--beam", type=int, default=5, help="beam width (at least k)")
     p.add_argument("--batch-size", type=int, default=32, help="cells decoded together")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
-    p.add_argument("--no-continue-runs", action="store_true",
-                   help="formulas context: do not offer the continuation of a run of one formula above/left "
-                        "of the cell first (the model alone)")
+    p.add_argument("--model-only", action="store_true",
+                   help="formulas context: the model's candidates alone, without the continuation of a run of "
+                        "one formula next to the cell and the nearby formulas of its row and column")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -410,9 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beam", type=int, default=5, help="beam width of the model")
     p.add_argument("--batch-size", type=int, default=32, help="targets decoded together")
     p.add_argument("--device", default="cpu", help="torch device of the model (cpu, cuda)")
-    p.add_argument("--no-continue-runs", action="store_true",
-                   help="formulas context: do not offer the continuation of a run of one formula above/left "
-                        "of the cell first (the model alone)")
+    p.add_argument("--model-only", action="store_true",
+                   help="formulas context: the model's candidates alone, without the continuation of a run of "
+                        "one formula next to the cell and the nearby formulas of its row and column")
 
     p.add_argument("--limit-workbooks", type=int, default=None, metavar="N", help="at most N workbooks")
     p.add_argument("--predictions", default=None, metavar="JSONL", help="write every target's candidates here")

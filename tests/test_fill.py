@@ -172,10 +172,37 @@ def test_formulas_context_continues_runs_first(capsys: pytest.CaptureFixture[str
     assert [t["formula"] for t in tops] == [EXPECTED["budget.xlsx"][c] for c in ("Budget!D15", "Budget!E15", "Budget!F15")]
     assert all(t["confidence"] == 0.978 for t in tops)
     assert main(["predict", str(DEMOS / "budget.xlsx"), "--cell", cells, "--context", "formulas", "--json",
-                 "--no-continue-runs"]) == 0
+                 "--model-only"]) == 0
     alone = json.loads(capsys.readouterr().out)
     assert all(item["candidates"][0]["confidence"] != 0.978 for item in alone["cells"])
     # In the values setting formulas are hidden: nothing to continue, the model alone answers.
     assert main(["predict", str(DEMOS / "budget.xlsx"), "--cell", cells, "--context", "values", "--json"]) == 0
     values = json.loads(capsys.readouterr().out)
     assert all(item["candidates"][0]["confidence"] != 0.978 for item in values["cells"])
+
+
+def test_formulas_context_offers_nearby_formulas_by_confidence(predictor: FormulaPredictor) -> None:
+    """No run to continue at C3 (C1 and C2 hold different formulas): the nearest formulas of the
+    column, shifted to C3, join the model's candidates with their measured confidence, and the list
+    stays sorted by confidence with one entry per formula."""
+    from spreadsheetcoder.evaluation.baselines import COPY_PRECISION
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "S"
+    for row, (a, b) in enumerate([(1, 2), (3, 4), (5, 6)], start=1):
+        ws.cell(row, 1, a)
+        ws.cell(row, 2, b)
+    ws["C1"], ws["C2"] = "=A1+B1", "=A2*B2"
+    book = read_workbook(xlsx_bytes(wb))
+    sheet = book.sheets[0]
+    [found] = predictor.predict_targets(book, sheet, [(3, 3)], setting="formulas", k=5)
+    texts = [c.formula for c in found]
+    assert {"=A3*B3", "=A3+B3"} <= set(texts)
+    assert texts.index("=A3*B3") < texts.index("=A3+B3")  # the nearer one first
+    assert [c.confidence for c in found] == sorted((c.confidence for c in found), reverse=True)
+    assert len(set(texts)) == len(texts) == 5
+    assert found[texts.index("=A3*B3")].confidence == COPY_PRECISION[0]
+    alone = FormulaPredictor(resolve_model_dir(), beam=5, neighbour_formulas=False)
+    [model_only] = alone.predict_targets(book, sheet, [(3, 3)], setting="formulas", k=5)
+    assert all(c.confidence not in COPY_PRECISION for c in model_only)

@@ -23,7 +23,13 @@ from ..context import SheetContext
 from ..data.cache import POINTER_TOKENS
 from ..data.extract import visible_names
 from ..errors import FormulaError
-from ..evaluation.baselines import RUN_CONTINUATION_PRECISION, run_continuation
+from ..evaluation.baselines import (
+    COPY_PRECISION,
+    RUN_CONTINUATION_PRECISION,
+    FormulaIndex,
+    copy_candidates,
+    run_continuation,
+)
 from ..evaluation.types import Candidate
 from ..formula import canonical_formula, render_formula
 from ..pretrained import CellTokenizer
@@ -119,15 +125,18 @@ class FormulaPredictor:
             sheet reuse the encodings of earlier ones, so a warm sheet costs only the chunks that
             hold the new targets (masked) plus decoding.
         max_steps: cap on decoder steps of beam search (default: the grammar's longest formula).
-        continue_runs: in the ``formulas`` setting, when the two cells above (or left, below,
-            right) of a target hold copies of one formula, offer its continuation first
-            (``baselines.run_continuation``, confidence ``RUN_CONTINUATION_PRECISION``), then the
-            model's candidates. What a user filling down a column expects; off for the model alone.
+        neighbour_formulas: in the ``formulas`` setting, offer the formulas around a target beside
+            the model's candidates, all ranked by confidence: the continuation of a run (the two
+            cells above, or left, below, right, hold copies of one formula; what a user filling
+            down a column expects; ``baselines.run_continuation``, confidence
+            ``RUN_CONTINUATION_PRECISION``) and the nearest formulas of the row and column shifted
+            to the target (``baselines.copy_candidates``, confidence ``COPY_PRECISION`` by rank).
+            Off for the model alone.
     """
 
     def __init__(self, model: SpreadsheetCoder | str | Path, *, device: str = "cpu", beam: int = 5,
                  batch_size: int = 32, cache_chunks: int = 8192, max_steps: int | None = None,
-                 continue_runs: bool = True) -> None:
+                 neighbour_formulas: bool = True) -> None:
         # Where the weights came from (reports, the service's /v1/info); "" for a model built in memory.
         self.model_path = "" if isinstance(model, SpreadsheetCoder) else str(model)
         if not isinstance(model, SpreadsheetCoder):
@@ -146,7 +155,7 @@ class FormulaPredictor:
         self._source: tuple[int, str, WorkbookSource, AnchorIndex] | None = None
         self.cache_chunks = cache_chunks
         self.max_steps = max_steps
-        self.continue_runs = continue_runs
+        self.neighbour_formulas = neighbour_formulas
         self._cells: dict[bytes, torch.Tensor] = {}
         self._pointer_keys: dict[int, torch.Tensor] = {}
         # chunks_requested: chunk requests of all targets (one window each, before any sharing)
@@ -189,6 +198,7 @@ class FormulaPredictor:
         sheet_index = workbook.sheets.index(sheet)
         context = source.contexts[sheet_index]
         results: list[list[Candidate]] = []
+        index: FormulaIndex | None = None  # the sheet's formula cells, for neighbour_formulas
         for start in range(0, len(cells), self.batch_size):
             part = list(cells[start:start + self.batch_size])
             rows = np.array([r for r, _ in part], np.int64)
@@ -207,20 +217,32 @@ class FormulaPredictor:
                                alpha=self.config.length_penalty, anchors=anchor_sets, max_steps=self.max_steps)
             for (r, c), ctx, options in zip(part, contexts, hyps, strict=True):
                 candidates = self._render(options, ctx, (r, c), k)
-                if self.continue_runs and setting == CONTEXT_FORMULAS:
-                    candidates = self._with_run(sheet, r, c, candidates, k)
+                if self.neighbour_formulas and setting == CONTEXT_FORMULAS:
+                    if index is None:
+                        index = FormulaIndex.from_sheet(sheet)
+                    candidates = self._with_neighbours(sheet, r, c, candidates, k, index)
                 results.append(candidates)
         return results
 
     @staticmethod
-    def _with_run(sheet: Sheet, row: int, col: int, found: list[Candidate], k: int) -> list[Candidate]:
+    def _with_neighbours(sheet: Sheet, row: int, col: int, found: list[Candidate], k: int,
+                         index: FormulaIndex) -> list[Candidate]:
+        """The model's candidates merged with the run continuation and the nearby formulas, best
+        confidence first, one candidate per formula (the surest keeps its place)."""
+        offered = [Candidate(text, math.log(p), p)
+                   for text, p in zip(copy_candidates(sheet, row, col, setting=CONTEXT_FORMULAS, k=k, index=index),
+                                      COPY_PRECISION, strict=False)]
         run = run_continuation(sheet, row, col)
-        if run is None:
-            return found
-        key = canonical_formula(run)
-        rest = [c for c in found if canonical_formula(c.formula) != key]
-        top = Candidate(run, math.log(RUN_CONTINUATION_PRECISION), RUN_CONTINUATION_PRECISION)
-        return [top, *rest][:k]
+        if run is not None:
+            offered.insert(0, Candidate(run, math.log(RUN_CONTINUATION_PRECISION), RUN_CONTINUATION_PRECISION))
+        merged: dict[str, Candidate] = {}
+        for candidate in sorted([*offered, *found], key=lambda c: -c.confidence):  # stable: ties keep order
+            try:
+                key = canonical_formula(candidate.formula)
+            except FormulaError:
+                key = candidate.formula
+            merged.setdefault(key, candidate)
+        return list(merged.values())[:k]
 
     def _encode(self, inputs: dict[str, Any], sheet_index: int) -> Any:
         """Encode a batch, reusing cached chunk encodings of this workbook and caching the new ones."""
