@@ -198,7 +198,8 @@ class FormulaPredictor:
         sheet_index = workbook.sheets.index(sheet)
         context = source.contexts[sheet_index]
         results: list[list[Candidate]] = []
-        index: FormulaIndex | None = None  # the sheet's formula cells, for neighbour_formulas
+        neighbours = self.neighbour_formulas and setting == CONTEXT_FORMULAS
+        index = FormulaIndex.from_sheet(sheet) if neighbours else None
         for start in range(0, len(cells), self.batch_size):
             part = list(cells[start:start + self.batch_size])
             rows = np.array([r for r, _ in part], np.int64)
@@ -217,9 +218,7 @@ class FormulaPredictor:
                                alpha=self.config.length_penalty, anchors=anchor_sets, max_steps=self.max_steps)
             for (r, c), ctx, options in zip(part, contexts, hyps, strict=True):
                 candidates = self._render(options, ctx, (r, c), k)
-                if self.neighbour_formulas and setting == CONTEXT_FORMULAS:
-                    if index is None:
-                        index = FormulaIndex.from_sheet(sheet)
+                if index is not None:
                     candidates = self._with_neighbours(sheet, r, c, candidates, k, index)
                 results.append(candidates)
         return results
@@ -237,11 +236,7 @@ class FormulaPredictor:
             offered.insert(0, Candidate(run, math.log(RUN_CONTINUATION_PRECISION), RUN_CONTINUATION_PRECISION))
         merged: dict[str, Candidate] = {}
         for candidate in sorted([*offered, *found], key=lambda c: -c.confidence):  # stable: ties keep order
-            try:
-                key = canonical_formula(candidate.formula)
-            except FormulaError:
-                key = candidate.formula
-            merged.setdefault(key, candidate)
+            merged.setdefault(canonical_formula(candidate.formula), candidate)
         return list(merged.values())[:k]
 
     def _encode(self, inputs: dict[str, Any], sheet_index: int) -> Any:
