@@ -5,7 +5,7 @@ A sheet of 300 order rows (date, region, product, units, price, revenue formula)
 - cold: a fresh predictor asked for one empty cell (every chunk of its window encoded, plus the
   workbook's sheet names and defined names for the pointers);
 - warm: then asked for other cells of the same sheet one at a time (only the chunks holding the new
-  target are encoded; the rest come from the cache of model/predict.py);
+  target are encoded; the rest come from the cache of suggest/predictor.py);
 - fill: a whole column of N empty cells in one call.
 
     python benchmarks/predict_cost.py --preset real [--threads 2]
@@ -32,8 +32,8 @@ import torch
 
 from spreadsheetcoder.model.configuration import SpreadsheetCoderConfig
 from spreadsheetcoder.model.modeling import SpreadsheetCoder
-from spreadsheetcoder.model.predict import FormulaPredictor
 from spreadsheetcoder.sheet import Cell, CellType, Sheet, Workbook
+from spreadsheetcoder.suggest.predictor import FormulaPredictor
 
 ROWS = 300
 

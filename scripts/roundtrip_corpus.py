@@ -144,8 +144,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from spreadsheetcoder.model.predict import FormulaPredictor
     from spreadsheetcoder.model.shipped import resolve_model_dir
+    from spreadsheetcoder.suggest.predictor import FormulaPredictor
 
     predictor = FormulaPredictor(resolve_model_dir(args.model), beam=2)
     out = Path(args.out)

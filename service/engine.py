@@ -23,10 +23,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from spreadsheetcoder.evaluation.types import Candidate
-from spreadsheetcoder.model.predict import FormulaPredictor
 from spreadsheetcoder.model.shipped import model_card, resolve_model_dir
 from spreadsheetcoder.sheet import Sheet, Workbook
+from spreadsheetcoder.suggest.predictor import FormulaPredictor
+from spreadsheetcoder.suggest.types import Candidate
 
 from .config import Settings
 from .errors import ApiError

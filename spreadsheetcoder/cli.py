@@ -20,7 +20,7 @@ from .constants import CONTEXT_SETTINGS, WINDOW_RADIUS
 from .errors import SpreadsheetCoderError
 
 if TYPE_CHECKING:
-    from .model.predict import FormulaPredictor
+    from .suggest.predictor import FormulaPredictor
 
 logger = logging.getLogger("spreadsheetcoder")
 
@@ -147,7 +147,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"no such file or folder: {args.dir}")
     predictor = None
     if args.model is not None:
-        from .model.predict import FormulaPredictor
+        from .suggest.predictor import FormulaPredictor
 
         predictor = FormulaPredictor(args.model, device=args.device, beam=args.beam, batch_size=args.batch_size,
                                      neighbour_formulas=not args.model_only)
@@ -178,8 +178,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _predictor(args: argparse.Namespace) -> FormulaPredictor:
-    from .model.predict import FormulaPredictor
     from .model.shipped import resolve_model_dir
+    from .suggest.predictor import FormulaPredictor
 
     return FormulaPredictor(resolve_model_dir(args.model), device=args.device, beam=max(args.beam, args.k),
                             batch_size=args.batch_size, neighbour_formulas=not args.model_only)

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from .constants import CONTEXT_SETTINGS
 from .errors import ConfigError, SpreadsheetCoderError
-from .evaluation.types import Candidate
 from .reader import read_workbook
 from .references import column_letter, parse_cell_list, quote_sheet
 from .sheet import CellType, Sheet, Workbook
+from .suggest.types import Candidate
 from .writer import CellNotEmpty, WriteError, set_formulas, write_atomic
 
 if TYPE_CHECKING:
-    from .model.predict import FormulaPredictor
+    from .suggest.predictor import FormulaPredictor
 
 __all__ = ["STATUSES", "CellResult", "CellSpecError", "FillReport", "display_formula", "fill_bytes", "fill_file",
            "predict_cells", "propose_cells", "resolve_cells"]

@@ -17,9 +17,9 @@ from spreadsheetcoder.fill import (
     resolve_cells,
 )
 from spreadsheetcoder.formula import parse_formula
-from spreadsheetcoder.model.predict import FormulaPredictor
 from spreadsheetcoder.model.shipped import SHIPPED_DIR, model_card, resolve_model_dir
 from spreadsheetcoder.reader import read_workbook
+from spreadsheetcoder.suggest.predictor import FormulaPredictor
 from spreadsheetcoder.writer import changed_outside
 from tests.badfiles import xlsx_bytes
 

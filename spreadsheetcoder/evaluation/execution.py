@@ -20,7 +20,7 @@ import logging
 import math
 import re
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +32,7 @@ from ..errors import FormulaError
 from ..formula import Formula, formula_functions, parse_formula, render_formula
 from ..references import Corner, Reference, format_a1, parse_reference, split_top_level
 from ..sheet import Cell, CellType, Sheet, TableDef, Workbook
+from ..values import ExcelError, ExcelValue, cached_value, values_equal
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +49,6 @@ __all__ = [
 
 # A candidate that reads more cells than this is not computed (whole columns are bounded first).
 MAX_EXEC_CELLS = 100_000
-# Tolerances of numeric equality (cached values are rounded to 15-17 significant digits).
-REL_TOL = 1e-9
-ABS_TOL = 1e-9
 # Functions whose value cannot be reproduced from cached values: volatile ones, those returning
 # references to cells the engine is never given (OFFSET, INDIRECT), and those about the workbook
 # itself rather than its values.
@@ -79,14 +77,6 @@ class NotComputable(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
 
-@dataclass(frozen=True, slots=True)
-class ExcelError:
-    """An Excel error value, by its code (``"#DIV/0!"``)."""
-
-    code: str
-
-
-ExcelValue = float | str | bool | ExcelError
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,34 +303,6 @@ def _result(value: Any, empty: Any) -> ExcelValue:
     except (TypeError, ValueError):
         raise NotComputable("engine", f"unexpected result {value!r}") from None
     return number if math.isfinite(number) else ExcelError("#NUM!")
-
-
-def cached_value(cell: Cell) -> ExcelValue | None:
-    """The value a cell shows, as an ``ExcelValue``; None when the file holds none."""
-    if cell.value is None or cell.type is CellType.EMPTY:
-        return None
-    value = cell.value
-    if cell.type is CellType.ERROR:
-        return ExcelError(str(value))
-    if cell.type is CellType.BOOL:
-        return bool(value)
-    if cell.type is CellType.DATE:
-        if not isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
-            return None
-        return float(to_excel(value))
-    if cell.type is CellType.NUMBER and isinstance(value, (int, float)):
-        return float(value)
-    return str(value)
-
-
-def values_equal(a: ExcelValue, b: ExcelValue) -> bool:
-    """Equal shown values: numbers within 1e-9 (relative or absolute), text exactly, bools and
-    errors by value. A number never equals a bool (Excel keeps them apart too)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
-    return type(a) is type(b) and a == b
 
 
 def _aliased(formula: Formula, sheet: Sheet, workbook: Workbook | None) -> tuple[Formula, dict[str, Sheet]]:

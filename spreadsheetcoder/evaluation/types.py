@@ -8,30 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from ..sheet import Sheet, Workbook
+from ..suggest.types import Candidate
 from ..targets import Target
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["Candidate", "Predictor"]
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One proposed formula for a target cell.
-
-    Attributes:
-        formula: A1 text starting with ``=``, as it would be written into the target cell.
-        logprob: the model's log-probability of the whole formula (0.0 for rule baselines).
-        confidence: a score in [0, 1]; higher is surer. Candidates come best first.
-    """
-
-    formula: str
-    logprob: float
-    confidence: float
 
 
 @runtime_checkable

@@ -23,23 +23,23 @@ from ..context import SheetContext
 from ..data.cache import POINTER_TOKENS
 from ..data.extract import visible_names
 from ..errors import FormulaError
-from ..evaluation.baselines import (
+from ..formula import canonical_formula, render_formula
+from ..model.batching import Batcher, to_device
+from ..model.beam import Grammar, beam_search, confidence
+from ..model.chunks import EMPTY_TEXT, MASK_TEXT, PAD_TEXT
+from ..model.modeling import SpreadsheetCoder
+from ..pretrained import CellTokenizer
+from ..sheet import Sheet, Workbook
+from ..targets import Target
+from ..vocab import RefContext, decode_formula, formula_tokens
+from .neighbours import (
     COPY_PRECISION,
     RUN_CONTINUATION_PRECISION,
     FormulaIndex,
     copy_candidates,
     run_continuation,
 )
-from ..evaluation.types import Candidate
-from ..formula import canonical_formula, render_formula
-from ..pretrained import CellTokenizer
-from ..sheet import Sheet, Workbook
-from ..targets import Target
-from ..vocab import RefContext, decode_formula, formula_tokens
-from .batching import Batcher, to_device
-from .beam import Grammar, beam_search, confidence
-from .chunks import EMPTY_TEXT, MASK_TEXT, PAD_TEXT
-from .modeling import SpreadsheetCoder
+from .types import Candidate
 
 logger = logging.getLogger(__name__)
 
