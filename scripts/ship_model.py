@@ -39,7 +39,7 @@ def figures(path: str | None) -> dict:
 
 def demo_hits(model_dir: Path) -> dict:
     """Top-1 / top-5 exact matches (canonical form) on the fill demos' blanked cells, per context
-    setting (``formulas``: with run continuation, as ``predict --context formulas`` answers)."""
+    setting, of the suggestion pipeline shipped with the model (as ``predict`` answers)."""
     return {setting: _demo_hits(model_dir, setting) for setting in ("values", "formulas")}
 
 
@@ -47,11 +47,11 @@ def _demo_hits(model_dir: Path, setting: str) -> dict:
     from spreadsheetcoder.fill import predict_cells, resolve_cells
     from spreadsheetcoder.formula import canonical_formula
     from spreadsheetcoder.reader import read_workbook
-    from spreadsheetcoder.suggest.predictor import FormulaPredictor
+    from spreadsheetcoder.suggest import load_suggester
 
     demos = Path(__file__).resolve().parent.parent / "sample_sheets" / "fill"
     expected = json.loads((demos / "expected.json").read_text(encoding="utf-8"))
-    predictor = FormulaPredictor(model_dir)
+    predictor = load_suggester(model_dir)
     cells = top1 = top5 = 0
     for name, truth in expected.items():
         book = read_workbook(demos / name)

@@ -1,6 +1,7 @@
 """The model behind the routes: loaded once per worker, run off the event loop, batched, cached.
 
-``InferenceEngine`` owns one ``FormulaPredictor`` and one inference thread: the predictor is not
+``InferenceEngine`` owns one suggestion pipeline (``Suggester``: the model, the other candidate
+sources, the ranker) and one inference thread: the pipeline is not
 thread-safe, so every call into the model runs on that thread, one at a time. Suggestions wait in an
 asyncio queue; while the thread works on one batch the next requests gather, and the ones that ask
 about the same sheet of the same workbook go to the model together (one ``predict_targets`` call, so
@@ -25,7 +26,7 @@ from typing import Any, TypeVar
 
 from spreadsheetcoder.model.shipped import model_card, resolve_model_dir
 from spreadsheetcoder.sheet import Sheet, Workbook
-from spreadsheetcoder.suggest.predictor import FormulaPredictor
+from spreadsheetcoder.suggest import FormulaPredictor, Suggester, load_suggester
 from spreadsheetcoder.suggest.types import Candidate
 
 from .config import Settings
@@ -44,7 +45,7 @@ class CachedWorkbook:
 
     key: str
     workbook: Workbook
-    predictor: FormulaPredictor | None = None  # made on the inference thread at first use
+    predictor: Suggester | None = None  # made on the inference thread at first use
 
 
 @dataclass
@@ -67,9 +68,9 @@ class InferenceEngine:
         self.settings = settings
         self.model_dir = resolve_model_dir(settings.model)
         self.model_card = model_card(self.model_dir)
-        self.predictor = FormulaPredictor(self.model_dir, device=settings.device, beam=settings.beam,
-                                          batch_size=settings.batch_size, cache_chunks=settings.cache_chunks)
-        self.context = self.predictor.config.context
+        self.predictor = load_suggester(self.model_dir, device=settings.device, beam=settings.beam,
+                                        batch_size=settings.batch_size, cache_chunks=settings.cache_chunks)
+        self.context = self.predictor.default_context
         self._inference = ThreadPoolExecutor(1, thread_name_prefix="inference")
         self._readers = ThreadPoolExecutor(2, thread_name_prefix="reader")  # bounds concurrent parsing
         self._books: OrderedDict[str, CachedWorkbook] = OrderedDict()
@@ -167,9 +168,12 @@ class InferenceEngine:
         """On the inference thread: one ``predict_targets`` call for a group of jobs on one sheet."""
         entry = group[0].entry
         if entry.predictor is None:
-            entry.predictor = FormulaPredictor(self.predictor.model, device=self.settings.device,
-                                               beam=self.settings.beam, batch_size=self.settings.batch_size,
-                                               cache_chunks=self.settings.cache_chunks)
+            shared = self.predictor
+            assert shared.predictor is not None
+            model = FormulaPredictor(shared.predictor.model, device=self.settings.device, beam=self.settings.beam,
+                                     batch_size=self.settings.batch_size, cache_chunks=self.settings.cache_chunks,
+                                     neighbour_formulas=False)
+            entry.predictor = Suggester(model, shared.ranker, retrieval=shared.retrieval)
         cells = list(dict.fromkeys(job.cell for job in group))
         k = max(job.k for job in group)
         found = entry.predictor.predict_targets(entry.workbook, group[0].sheet, cells, setting=group[0].setting, k=k)

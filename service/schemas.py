@@ -68,7 +68,7 @@ class SuggestRequest(BaseModel):
     target: str = Field(pattern=A1_CELL, description="A1 address of the cell to suggest formulas for")
     k: int | None = Field(default=None, description="suggestions wanted (1..max_k, see /v1/info; default 5)")
     context: Literal["values", "formulas"] | None = Field(
-        None, description="values: other formulas hidden from the model; formulas: shown (default: the model's)")
+        None, description="formulas: the sheet's other formulas are seen (the default); values: only their values")
     locale: str | None = Field(default=None, pattern=LOCALE, description="BCP 47 locale of the user, e.g. 'de-DE'")
 
 
@@ -78,16 +78,19 @@ class SuggestionPublic(BaseModel):
     formula: str = Field(description="A1 formula in en-US syntax, as Office.js range.formulas expects")
     formula_local: str | None = Field(
         None, description="the formula with the locale's separators (';', decimal ','); null when those are en-US's")
-    confidence: float = Field(ge=0.0, le=1.0, description="the model's probability of the whole formula")
+    confidence: float = Field(ge=0.0, le=1.0,
+                              description="calibrated probability that the formula is exactly what belongs in the cell")
+    source: str = Field(description="where the suggestion came from: model, run, copy, aggregate, arithmetic, "
+                                    "reference, retrieval")
     sketch: str = Field(description="the formula with each reference replaced by RANGE, tokens space-separated")
     ranges: list[str] = Field(description="the references of the formula in A1, in order")
 
 
 class SuggestResponse(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "sheet": "Sales", "target": "D3", "context": "values",
+        "sheet": "Sales", "target": "D3", "context": "formulas",
         "suggestions": [{"formula": "=SUM(B3:C3)", "formula_local": "=SUM(B3:C3)", "confidence": 0.62,
-                         "sketch": "SUM( RANGE )", "ranges": ["B3:C3"]}],
+                         "source": "aggregate", "sketch": "SUM( RANGE )", "ranges": ["B3:C3"]}],
         "model": "spreadsheetcoder/model/shipped", "version": "0.1.0", "elapsed_ms": 41.7}]})
 
     sheet: str

@@ -158,3 +158,8 @@ def workbook_tables(workbook: Workbook) -> list[tuple[str, int, list[str]]]:
     """Every table of the workbook as ``(name, first column, column names)``: what structured
     references' column pointers point into (vocab.RefContext.tables)."""
     return [(t.name, t.min_col, list(t.columns)) for s in workbook.sheets for t in s.tables]
+
+
+def visible_names(book: Workbook, sheet: str) -> list[str]:
+    """Defined names a formula on ``sheet`` can use: workbook-scoped and the sheet's own, sorted."""
+    return sorted(set(book.defined_names) | set(book.sheet(sheet).defined_names), key=lambda n: (n.casefold(), n))

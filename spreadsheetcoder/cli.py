@@ -21,6 +21,7 @@ from .errors import SpreadsheetCoderError
 
 if TYPE_CHECKING:
     from .suggest.predictor import FormulaPredictor
+    from .suggest.suggester import Suggester
 
 logger = logging.getLogger("spreadsheetcoder")
 
@@ -146,17 +147,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not Path(args.dir).exists():
         raise FileNotFoundError(f"no such file or folder: {args.dir}")
     predictor = None
+    systems: dict[str, Any] = {}
     if args.model is not None:
         from .suggest.predictor import FormulaPredictor
+        from .suggest.ranker import load_ranker
+        from .suggest.suggester import Suggester
 
         predictor = FormulaPredictor(args.model, device=args.device, beam=args.beam, batch_size=args.batch_size,
-                                     neighbour_formulas=not args.model_only)
+                                     neighbour_formulas=False)
+        if not args.model_only:
+            ranker = load_ranker(args.ranker or args.model)
+            systems["full"] = Suggester(predictor, ranker)
+            if args.ablation:
+                systems["full_no_exec"] = Suggester(predictor, ranker, execute=False)
     elif not args.baselines_only:
         raise ValueError("give --model CHECKPOINT_DIR (a run's model/ folder), or --baselines-only")
     splitter = WorkbookSplitter(args.splits) if args.splits else None
     result = evaluate_folder(args.dir, predictor=predictor, split=args.split, setting=args.context, k=args.k,
                              splitter=splitter, predictions=args.predictions,
-                             progress=False if args.no_progress else None, limit_workbooks=args.limit_workbooks)
+                             progress=False if args.no_progress else None, limit_workbooks=args.limit_workbooks,
+                             systems=systems)
     if args.model is not None:
         result["model_path"] = str(args.model)
     if args.output:
@@ -164,25 +174,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    systems = ([("model", result["model"])] if "model" in result else []) + list(result["baselines"].items())
+    shown = [name for name in ("full", "full_no_exec", "model") if name in result]
+    rows = [(name, result[name]) for name in shown] + list(result["baselines"].items())
     print(f"{result['targets']} targets in {result['workbooks']} workbooks ({result['split']} split, "
           f"{result['context']} context, {result['failed']} unreadable)")
     keys = ("formula_top1", "formula_top5", "sketch_top1", "range_top1", "exec_top1", "coverage")
-    print(f"{'system':<8}" + "".join(f"{k:>14}" for k in keys))
-    for name, metrics in systems:
+    print(f"{'system':<13}" + "".join(f"{k:>14}" for k in keys))
+    for name, metrics in rows:
         cells = (f"{metrics[k]:>14.3f}" if metrics.get(k) is not None else f"{'-':>14}" for k in keys)
-        print(f"{name:<8}" + "".join(cells))
+        print(f"{name:<13}" + "".join(cells))
+    for name, shares in result.get("sources", {}).items():
+        parts = ", ".join(f"{src} {share:.1%}" for src, share in shares["right_top1"].items())
+        print(f"{name}: right top-1 by source: {parts or 'none'}")
     if not result["targets"]:
         print(f"no targets: no workbook of {args.dir} is in the {args.split} split (try --split all)")
     return 0
 
 
-def _predictor(args: argparse.Namespace) -> FormulaPredictor:
+def _predictor(args: argparse.Namespace) -> FormulaPredictor | Suggester:
+    """The suggestion pipeline of the model folder, or with --model-only the model alone."""
     from .model.shipped import resolve_model_dir
-    from .suggest.predictor import FormulaPredictor
+    from .suggest import FormulaPredictor, load_suggester
 
-    return FormulaPredictor(resolve_model_dir(args.model), device=args.device, beam=max(args.beam, args.k),
-                            batch_size=args.batch_size, neighbour_formulas=not args.model_only)
+    if args.model_only:
+        return FormulaPredictor(resolve_model_dir(args.model), device=args.device, beam=max(args.beam, args.k),
+                                batch_size=args.batch_size, neighbour_formulas=False)
+    return load_suggester(args.model, device=args.device, beam=max(args.beam, args.k), batch_size=args.batch_size)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -192,7 +209,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     workbook = read_workbook(args.book)
     cells = resolve_cells(workbook, args.cell)
     predictor = _predictor(args)
-    context = args.context or predictor.config.context
+    context = args.context or predictor.default_context
     found = predict_cells(predictor, workbook, cells, k=args.k, context=context,
                           progress=len(cells) > 50 and not args.no_progress)
     out: list[dict[str, Any]] = []
@@ -201,7 +218,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         holds = None if cell is None or cell.is_empty else (cell.formula or cell.value)
         out.append({"cell": cell_name(sheet, row, col), "holds": holds,
                     "candidates": [{"formula": display_formula(c.formula), "confidence": round(c.confidence, 6),
-                                    "logprob": round(c.logprob, 6)} for c in candidates]})
+                                    "logprob": round(c.logprob, 6), "source": c.source} for c in candidates]})
     if args.json:
         print(json.dumps({"workbook": str(args.book), "context": context, "model": predictor.model_path,
                           "cells": out}, default=str))
@@ -212,7 +229,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if not item["candidates"]:
             print("   no formula renders at this cell")
         for rank, c in enumerate(item["candidates"], 1):
-            print(f"  {rank}. {c['formula']:<50} {c['confidence']:.3f}")
+            print(f"  {rank}. {c['formula']:<50} {c['confidence']:.3f}  {c['source']}")
     return 0
 
 
@@ -256,14 +273,17 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, metavar="DIR",
                    help="checkpoint folder (default: $SPREADSHEETCODER_MODEL, else the model shipped in the package)")
     p.add_argument("--context", choices=CONTEXT_SETTINGS, default=None,
-                   help="values: other formulas hidden; formulas: visible (default: the model's setting)")
+                   help="formulas: the sheet as it is, its other formulas visible (the default); values: other "
+                        "formula cells show only their values (the paper's setting; with --model-only the "
+                        "default is the model's own setting)")
     p.add_argument("-k", type=int, default=5, help="candidates per cell")
     p.add_argument("--beam", type=int, default=5, help="beam width (at least k)")
     p.add_argument("--batch-size", type=int, default=32, help="cells decoded together")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
     p.add_argument("--model-only", action="store_true",
-                   help="formulas context: the model's candidates alone, without the continuation of a run of "
-                        "one formula next to the cell and the nearby formulas of its row and column")
+                   help="the model's candidates alone, without the suggestion pipeline (neighbouring formulas, "
+                        "the sheet's structure, links to other sheets, retrieval; every candidate run on the "
+                        "sheet and ranked)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -388,11 +408,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "evaluate",
-        help="score a model and the rule/copy baselines on a folder of workbooks",
+        help="score the suggestion pipeline, the model alone and the rule/copy baselines on a folder of workbooks",
         description=(
             "The fixed protocol of DESIGN.md: workbooks of the chosen split (DIR/SPLITS.tsv when present, else a "
             "hash of the path), one target per distinct relative formula per sheet, the target emptied. Reports "
-            "formula/sketch/range top-1 and top-5, execution match and coverage for the model and for two baselines "
+            "formula/sketch/range top-1 and top-5, execution match and coverage for the full suggestion pipeline "
+            "('full'), the model alone ('model') and two baselines "
             "(rule: AutoSum of the block above or left, else the neighbour's formula shifted; copy: the nearest "
             "formula in the row or column shifted), broken down by function, source folder, reference kind and "
             "sketch length, and macro-averaged by workbook."
@@ -411,8 +432,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32, help="targets decoded together")
     p.add_argument("--device", default="cpu", help="torch device of the model (cpu, cuda)")
     p.add_argument("--model-only", action="store_true",
-                   help="formulas context: the model's candidates alone, without the continuation of a run of "
-                        "one formula next to the cell and the nearby formulas of its row and column")
+                   help="score the model alone, without the suggestion pipeline (the 'full' system: candidates "
+                        "from the model, the neighbouring formulas, the sheet's structure and links to other "
+                        "sheets, run on the sheet and ranked)")
+    p.add_argument("--ranker", default=None, metavar="DIR",
+                   help="folder with ranker.txt and ranker.json (default: the model folder's; without one the "
+                        "pipeline ranks by an uncalibrated heuristic)")
+    p.add_argument("--ablation", action="store_true",
+                   help="also score the pipeline without running candidates on the sheet ('full_no_exec')")
 
     p.add_argument("--limit-workbooks", type=int, default=None, metavar="N", help="at most N workbooks")
     p.add_argument("--predictions", default=None, metavar="JSONL", help="write every target's candidates here")

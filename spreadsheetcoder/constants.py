@@ -53,3 +53,6 @@ DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024
 DEFAULT_MAX_COMPRESSION_RATIO = 200.0
 DEFAULT_MAX_CELLS = 5_000_000
+
+# WordPiece tokens kept per sheet view or defined name (the pointer texts of the decoder).
+POINTER_TOKENS = 24

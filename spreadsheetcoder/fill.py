@@ -28,6 +28,7 @@ from .writer import CellNotEmpty, WriteError, set_formulas, write_atomic
 
 if TYPE_CHECKING:
     from .suggest.predictor import FormulaPredictor
+    from .suggest.suggester import Suggester
 
 __all__ = ["STATUSES", "CellResult", "CellSpecError", "FillReport", "display_formula", "fill_bytes", "fill_file",
            "predict_cells", "propose_cells", "resolve_cells"]
@@ -82,7 +83,7 @@ def cell_name(sheet: Sheet, row: int, col: int) -> str:
     return f"{quote_sheet(sheet.name)}!{column_letter(col)}{row}"
 
 
-def predict_cells(predictor: FormulaPredictor, workbook: Workbook, cells: Sequence[tuple[Sheet, int, int]], *,
+def predict_cells(predictor: FormulaPredictor | Suggester, workbook: Workbook, cells: Sequence[tuple[Sheet, int, int]], *,
                   k: int = 5, context: str | None = None, progress: bool = False) -> list[list[Candidate]]:
     """Top-k candidates for each cell (best first), the cells of each sheet predicted together.
 
@@ -213,7 +214,7 @@ class FillReport:
         return data
 
 
-def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: FormulaPredictor, *,
+def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: FormulaPredictor | Suggester, *,
                min_confidence: float = 0.0, context: str | None = None, k: int = 5, propose: bool = False,
                progress: bool = False, label: str | None = None) -> tuple[bytes, FillReport]:
     """Fill cells of an .xlsx package given as bytes; return the new package and the report.
@@ -236,7 +237,7 @@ def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: Formul
     started = time.perf_counter()
     if not cells and not propose:
         raise CellSpecError("name the cells to fill (e.g. 'Sheet1!F2:F40'), or ask fill to propose them")
-    context = context or predictor.config.context
+    context = context or predictor.default_context
     workbook = read_workbook(data)
     targets = resolve_cells(workbook, cells) if cells else []
     if propose:
@@ -296,7 +297,7 @@ def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: Formul
 
 
 def fill_file(source: str | os.PathLike[str], output: str | os.PathLike[str], cells: str | Sequence[str] | None,
-              predictor: FormulaPredictor, *, in_place: bool = False, **options: Any) -> FillReport:
+              predictor: FormulaPredictor | Suggester, *, in_place: bool = False, **options: Any) -> FillReport:
     """``fill_bytes`` from the file ``source`` to the file ``output`` (written atomically).
 
     ``output`` equal to ``source`` is refused unless ``in_place``; the input is otherwise never written.

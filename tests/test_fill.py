@@ -70,8 +70,11 @@ def test_predict_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     for item in out["cells"]:
         assert item["holds"] is None
         assert 1 <= len(item["candidates"]) <= 3
-        # Ranked by the length-normalised beam score; confidence is the raw probability of each formula.
-        assert all(0 < c["confidence"] <= 1 for c in item["candidates"])
+        # Ranked by the pipeline; confidence is the calibrated probability of each formula, best first.
+        assert all(0 <= c["confidence"] <= 1 for c in item["candidates"])
+        assert [c["confidence"] for c in item["candidates"]] == sorted(
+            (c["confidence"] for c in item["candidates"]), reverse=True)
+        assert all(c["source"] for c in item["candidates"])
         for c in item["candidates"]:
             parse_formula(c["formula"], (15, 4))
 
@@ -170,15 +173,15 @@ def test_formulas_context_continues_runs_first(capsys: pytest.CaptureFixture[str
     out = json.loads(capsys.readouterr().out)
     tops = [item["candidates"][0] for item in out["cells"]]
     assert [t["formula"] for t in tops] == [EXPECTED["budget.xlsx"][c] for c in ("Budget!D15", "Budget!E15", "Budget!F15")]
-    assert all(t["confidence"] == 0.978 for t in tops)
+    assert all(t["source"] == "run" for t in tops)
     assert main(["predict", str(DEMOS / "budget.xlsx"), "--cell", cells, "--context", "formulas", "--json",
                  "--model-only"]) == 0
     alone = json.loads(capsys.readouterr().out)
-    assert all(item["candidates"][0]["confidence"] != 0.978 for item in alone["cells"])
-    # In the values setting formulas are hidden: nothing to continue, the model alone answers.
+    assert all(c["source"] == "model" for item in alone["cells"] for c in item["candidates"])
+    # In the values setting formulas are hidden: there is no run to continue.
     assert main(["predict", str(DEMOS / "budget.xlsx"), "--cell", cells, "--context", "values", "--json"]) == 0
     values = json.loads(capsys.readouterr().out)
-    assert all(item["candidates"][0]["confidence"] != 0.978 for item in values["cells"])
+    assert all(c["source"] not in ("run", "copy") for item in values["cells"] for c in item["candidates"])
 
 
 def test_formulas_context_offers_nearby_formulas_by_confidence(predictor: FormulaPredictor) -> None:

@@ -25,7 +25,8 @@ async def _answer(engine: InferenceEngine, entry: CachedWorkbook, sheet: Sheet, 
                   context: str | None, k: int, locale: str | None, started: float) -> SuggestResponse:
     setting = context or engine.context
     candidates = await engine.suggest(entry, sheet, target, setting=setting, k=k)
-    suggestions = [SuggestionPublic(**present(c.formula, target, locale), confidence=round(min(max(c.confidence, 0.0), 1.0), 6))
+    suggestions = [SuggestionPublic(**present(c.formula, target, locale), confidence=round(min(max(c.confidence, 0.0), 1.0), 6),
+                                    source=c.source)
                    for c in candidates]
     return SuggestResponse(sheet=sheet.name, target=cell_address(*target), context=setting, suggestions=suggestions,
                            model=engine.model_name, version=__version__,

@@ -47,6 +47,7 @@ from ..constants import (
     CONTEXT_SETTINGS,
     MAX_COL,
     MAX_HEADER_ROWS,
+    POINTER_TOKENS,
     TAG_EMPTY,
     TAG_MASK,
     TAG_PAD,
@@ -64,7 +65,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["EXAMPLE_DTYPE", "KEY_STRIDE", "CacheConfig", "build_cache", "formula_from_record"]
 
 CACHE_VERSION = 3
-POINTER_TOKENS = 24  # WordPiece tokens kept per sheet view or defined name
 KEY_STRIDE = MAX_COL + 1  # cell key = row * KEY_STRIDE + col
 SPECIAL_TEXTS = (TAG_EMPTY, TAG_PAD, TAG_MASK)  # rows 0, 1, 2 of texts.npy
 EMPTY_TEXT, PAD_TEXT, MASK_TEXT = 0, 1, 2

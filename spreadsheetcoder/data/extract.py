@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from ..anchors import AnchorIndex, sheet_head, workbook_tables
+from ..anchors import AnchorIndex, sheet_head, visible_names, workbook_tables
 from ..constants import (
     CONTEXT_SETTINGS,
     KIND_BEYOND_WINDOW,
@@ -39,7 +39,6 @@ from ..errors import ConfigError, FormulaError, WorkbookError
 from ..formula import canonical_formula, formula_functions, reference_kinds, render_formula
 from ..reader import ReadLimits, read_workbook
 from ..references import format_a1
-from ..sheet import Workbook
 from ..targets import Target, distinct_targets, iter_formula_cells
 
 logger = logging.getLogger(__name__)
@@ -155,11 +154,6 @@ def example_record(
         record["anchors"] = anchors.anchors(context.sheet, target.row, target.col, window.header_rows)
     record["context"] = window.to_dict()
     return record
-
-
-def visible_names(book: Workbook, sheet: str) -> list[str]:
-    """Defined names a formula on ``sheet`` can use: workbook-scoped and the sheet's own, sorted."""
-    return sorted(set(book.defined_names) | set(book.sheet(sheet).defined_names), key=lambda n: (n.casefold(), n))
 
 
 def extract_workbook(

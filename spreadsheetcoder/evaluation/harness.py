@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -95,22 +96,24 @@ def _kinds(target: Target) -> list[str]:
 
 def evaluate_sheet(
     workbook: Workbook, sheet: Sheet, targets: Sequence[Target], *, predictor: Predictor | None,
-    setting: str, k: int,
+    setting: str, k: int, systems: Mapping[str, Predictor] | None = None,
 ) -> list[dict[str, Any]]:
     """Score every system on ``targets`` of ``sheet``: one record per target.
 
     Each record holds ``cell``, ``formula``, ``relative``, ``functions``, ``reference_kinds``,
     ``sketch_length``, ``representable``, ``reason``, ``covered`` and, per system (``"model"``
     when ``predictor`` is given, ``"rule"``, ``"copy"``), ``{"candidates": [...], "hits": {...}}``
-    with the hit booleans of ``metrics.target_hits``. The model gets the original sheet, in one
-    call for all targets; the baselines and execution match see each target's cell emptied.
+    with the hit booleans of ``metrics.target_hits``. ``systems`` adds more predictors by name
+    (the full suggestion pipeline as ``"full"``, its ablations). Predictors get the original
+    sheet, in one call for all targets, and mask each target themselves; the baselines and
+    execution match see each target's cell emptied.
     """
     cells = [(t.row, t.col) for t in targets]
+    # The pipeline first: it asks the model for more candidates than k, which the model alone reuses.
+    extra = {name: _predict(system, workbook, sheet, cells, setting, k) for name, system in (systems or {}).items()}
     predicted: list[list[Candidate]] | None = None
     if predictor is not None:
-        predicted = predictor.predict_targets(workbook, sheet, cells, setting=setting, k=k)
-        if len(predicted) != len(cells):
-            raise ValueError(f"predictor returned {len(predicted)} candidate lists for {len(cells)} cells")
+        predicted = _predict(predictor, workbook, sheet, cells, setting, k)
     index = FormulaIndex.from_sheet(sheet) if setting == CONTEXT_FORMULAS else None
     records = []
     for i, target in enumerate(targets):
@@ -131,16 +134,18 @@ def evaluate_sheet(
             "covered": covered,
         }
         with _emptied(sheet, origin):
-            systems: dict[str, list[Candidate]] = {}
+            offered: dict[str, list[Candidate]] = {}
             if predicted is not None:
-                systems["model"] = list(predicted[i])[:k]
-            systems["rule"] = _baseline_candidates(rule_candidates(sheet, *origin, setting=setting, k=k))
-            systems["copy"] = _baseline_candidates(
+                offered["model"] = list(predicted[i])[:k]
+            for name, found in extra.items():
+                offered[name] = list(found[i])[:k]
+            offered["rule"] = _baseline_candidates(rule_candidates(sheet, *origin, setting=setting, k=k))
+            offered["copy"] = _baseline_candidates(
                 copy_candidates(sheet, *origin, setting=setting, k=k, index=index)
             )
             executed: dict[str, bool | None] = {}  # top-1 texts shared by systems run once
             checkable = cached_value(target.cell) is not None
-            for system, candidates in systems.items():
+            for system, candidates in offered.items():
                 texts = [c.formula for c in candidates]
                 if not texts:
                     exec_top1 = False if checkable else None  # nothing offered: a miss
@@ -148,13 +153,21 @@ def evaluate_sheet(
                     exec_top1 = executed[texts[0]]
                 else:
                     exec_top1 = executed[texts[0]] = exec_match(texts[0], target.cell, sheet, workbook, origin)
-                coverage = bool(covered) if system == "model" else bool(texts)
+                coverage = bool(covered) if system == "model" or system in extra else bool(texts)
                 record[system] = {
                     "candidates": [asdict(c) for c in candidates],
                     "hits": target_hits(texts, target.text, origin, coverage=coverage, exec_top1=exec_top1),
                 }
         records.append(record)
     return records
+
+
+def _predict(predictor: Predictor, workbook: Workbook, sheet: Sheet, cells: list[tuple[int, int]], setting: str,
+             k: int) -> list[list[Candidate]]:
+    found = predictor.predict_targets(workbook, sheet, cells, setting=setting, k=k)
+    if len(found) != len(cells):
+        raise ValueError(f"predictor returned {len(found)} candidate lists for {len(cells)} cells")
+    return found
 
 
 class _Breakdown:
@@ -200,6 +213,7 @@ def evaluate_folder(
     predictions: str | Path | None = None,
     progress: bool | None = None,
     limit_workbooks: int | None = None,
+    systems: Mapping[str, Predictor] | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``predictor`` (or only the baselines, when None) on the workbooks under ``root``.
 
@@ -215,6 +229,8 @@ def evaluate_folder(
             ``workbook`` and ``source``).
         progress: show a progress bar over workbooks (None: only on a terminal).
         limit_workbooks: evaluate at most this many workbooks of the split (in path order).
+        systems: more systems by name, scored beside the model and the baselines: ``"full"``
+            (the suggestion pipeline, ``suggest.Suggester``) and its ablations.
 
     Returns:
         ``{"targets", "workbooks", "failed", "split", "context", "k", "model" (with a predictor),
@@ -242,12 +258,15 @@ def evaluate_folder(
         files = [(p, rel) for p, rel in files if splitter(rel) == split]
     if limit_workbooks is not None:
         files = files[:limit_workbooks]
-    systems = ("model", *BASELINES) if predictor is not None else BASELINES
+    extra = dict(systems or {})
+    systems_ = (("model",) if predictor is not None else ()) + tuple(extra) + BASELINES
 
     started = time.perf_counter()
-    overall = {s: Metrics() for s in systems}
+    overall = {s: Metrics() for s in systems_}
     breakdowns = {name: _Breakdown() for name in _BREAKDOWNS}
     per_workbook: list[dict[str, Metrics]] = []
+    source_counts: dict[str, dict[str, Counter[str]]] = {name: {"top1": Counter(), "right_top1": Counter()}
+                                                           for name in extra}
     workbooks = failed = 0
     with ExitStack() as stack:
         out: IO[str] | None = None
@@ -264,23 +283,26 @@ def evaluate_folder(
                 continue
             workbooks += 1
             source = source_of(rel)
-            mine = {s: Metrics() for s in systems}
+            mine = {s: Metrics() for s in systems_}
             for sheet in book.sheets:
                 targets = list_targets(sheet)
                 if not targets:
                     continue
-                for record in evaluate_sheet(book, sheet, targets, predictor=predictor, setting=setting, k=k):
+                for record in evaluate_sheet(book, sheet, targets, predictor=predictor, setting=setting, k=k,
+                                             systems=extra):
                     record = {"workbook": rel, "source": source, **record}
-                    for system in systems:
+                    for system in systems_:
                         overall[system].add(record[system]["hits"])
                         mine[system].add(record[system]["hits"])
-                    _add_breakdowns(breakdowns, record, systems)
+                    _add_breakdowns(breakdowns, record, systems_)
+                    for name in extra:
+                        _count_sources(source_counts[name], record[name])
                     if out is not None:
                         out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-            if len(mine[systems[0]]):
+            if len(mine[systems_[0]]):
                 per_workbook.append(mine)
     elapsed = time.perf_counter() - started
-    n = len(overall[systems[0]])
+    n = len(overall[systems_[0]])
     logger.info("evaluated %d targets of %d workbooks (%d failed) in %.1f s", n, workbooks, failed, elapsed)
 
     result: dict[str, Any] = {
@@ -288,6 +310,14 @@ def evaluate_folder(
     }
     if predictor is not None:
         result["model"] = overall["model"].summarize()
+    for name in extra:
+        result[name] = overall[name].summarize()
+    if extra:
+        result["sources"] = {
+            name: {kind: {src: round(c / n, 4) if n else 0.0 for src, c in counts.most_common()}
+                   for kind, counts in source_counts[name].items()}
+            for name in extra
+        }
     result["baselines"] = {s: overall[s].summarize() for s in BASELINES}
     result["by_function"] = breakdowns["by_function"].to_json("count")
     result["by_source"] = breakdowns["by_source"].to_json("name")
@@ -295,9 +325,18 @@ def evaluate_folder(
     result["by_sketch_length"] = breakdowns["by_sketch_length"].to_json("number")
     result["macro_by_workbook"] = {
         "workbooks": len(per_workbook),
-        **{s: macro_summarize([m[s].rows for m in per_workbook]) for s in systems},
+        **{s: macro_summarize([m[s].rows for m in per_workbook]) for s in systems_},
     }
     return result
+
+
+def _count_sources(counts: dict[str, Counter[str]], system: dict[str, Any]) -> None:
+    """Which source supplied the top-1 of one target (and whether it was right)."""
+    if system["candidates"]:
+        source = system["candidates"][0].get("source", "model")
+        counts["top1"][source] += 1
+        if system["hits"]["formula_top1"]:
+            counts["right_top1"][source] += 1
 
 
 def _add_breakdowns(breakdowns: dict[str, _Breakdown], record: dict[str, Any], systems: Sequence[str]) -> None:

@@ -15,6 +15,7 @@ hostile candidate costs at most one bounded pass over the cells it names.
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -270,6 +271,33 @@ def _pow(a: float, b: float) -> float:
     return _finite(result)
 
 
+# Date formats TEXT computes (others are not computed): Excel's codes -> strftime.
+_DATE_FORMATS = {"ddd": "%a", "dddd": "%A", "mmm": "%b", "mmmm": "%B", "yyyy": "%Y", "yy": "%y",
+                 "mmm yyyy": "%b %Y", "mmm-yy": "%b-%y", "mmmm yyyy": "%B %Y", "yyyy-mm-dd": "%Y-%m-%d",
+                 "dd/mm/yyyy": "%d/%m/%Y", "mm/dd/yyyy": "%m/%d/%Y", "d-mmm": "%-d-%b", "dd-mmm-yy": "%d-%b-%y"}
+
+
+def _text_format(args: list[Value]) -> str:
+    """TEXT(serial, format) for the date formats of ``_DATE_FORMATS`` and plain number formats."""
+    if len(args) != 2:
+        raise NotComputable("arity")
+    fmt = _text(args[1])
+    x = _number(args[0])
+    code = _DATE_FORMATS.get(fmt.casefold())
+    if code is not None:
+        if not 1 <= x < 2958466:
+            raise _Error(_VALUE)
+        day = _EPOCH + _dt.timedelta(days=math.floor(x))
+        return day.strftime(code)
+    if fmt in ("0", "0.0", "0.00", "#,##0", "#,##0.00"):
+        digits = len(fmt.split(".")[1]) if "." in fmt else 0
+        text = f"{abs(x):,.{digits}f}" if "," in fmt else f"{abs(x):.{digits}f}"
+        return ("-" if x < 0 and float(text.replace(",", "")) != 0 else "") + text
+    raise NotComputable("text_format")
+
+
+_EPOCH = _dt.date(1899, 12, 30)  # Excel's serial 0 in the 1900 system (serials after Feb 1900)
+
 # Functions whose arguments are all evaluated first.
 _FUNCTIONS: dict[str, Callable[[list[Value]], Value]] = {
     "SUM": lambda a: math.fsum(_numbers(a)),
@@ -298,6 +326,7 @@ _FUNCTIONS: dict[str, Callable[[list[Value]], Value]] = {
     "ISBLANK": lambda a: _scalar(a[0]) is None,
     "ISNUMBER": lambda a: isinstance(_scalar(a[0]), float),
     "CONCATENATE": lambda a: "".join(_text(v) for v in a),
+    "TEXT": _text_format,
 }
 # Functions that decide which arguments to evaluate (IF's branches, IFERROR's fallback).
 _LAZY = frozenset({"IF", "IFERROR"})
@@ -586,4 +615,6 @@ class SheetEngine:
             return err.error
         except (IndexError, RecursionError):
             raise NotComputable("malformed") from None
+        except (ArithmeticError, ValueError):  # e.g. ROUND(x, 400): Excel shows #NUM!
+            return _NUM
         return 0.0 if value is None else value

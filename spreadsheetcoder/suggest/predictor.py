@@ -17,11 +17,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..anchors import AnchorIndex, sheet_head, sheet_view, workbook_tables
-from ..constants import CONTEXT_FORMULAS, MAX_COL, MAX_HEADER_ROWS, MAX_ROW, TAG_EMPTY, TAG_MASK, TAG_PAD
+from ..anchors import AnchorIndex, sheet_head, sheet_view, visible_names, workbook_tables
+from ..constants import (
+    CONTEXT_FORMULAS,
+    MAX_COL,
+    MAX_HEADER_ROWS,
+    MAX_ROW,
+    POINTER_TOKENS,
+    TAG_EMPTY,
+    TAG_MASK,
+    TAG_PAD,
+)
 from ..context import SheetContext
-from ..data.cache import POINTER_TOKENS
-from ..data.extract import visible_names
 from ..errors import FormulaError
 from ..formula import canonical_formula, render_formula
 from ..model.batching import Batcher, to_device
@@ -156,7 +163,9 @@ class FormulaPredictor:
         self.cache_chunks = cache_chunks
         self.max_steps = max_steps
         self.neighbour_formulas = neighbour_formulas
+        self.default_context = self.config.context
         self._cells: dict[bytes, torch.Tensor] = {}
+        self._last: tuple[Workbook, tuple[Any, ...], int, list[list[Candidate]]] | None = None
         self._pointer_keys: dict[int, torch.Tensor] = {}
         # chunks_requested: chunk requests of all targets (one window each, before any sharing)
         self.stats = {"chunks_requested": 0, "chunks_encoded": 0, "chunks_reused": 0}
@@ -190,10 +199,23 @@ class FormulaPredictor:
         name_slots = sum(t.startswith("name:") and int(t[5:]) >= self.config.max_names for t in ranges)
         return sheet_slots == 0 and name_slots == 0
 
-    @torch.no_grad()
     def predict_targets(self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], *,
                         setting: str | None = None, k: int = 5) -> list[list[Candidate]]:
+        """Top-``k`` candidates for each cell. The last answer is remembered, so asking again for
+        the same cells with a smaller ``k`` (the evaluation of the suggestion pipeline and of the
+        model alone in one run) costs nothing."""
         setting = setting or self.config.context
+        key = (sheet.name, tuple(cells), setting, self.neighbour_formulas)
+        last = self._last
+        if last is not None and last[0] is workbook and last[1] == key and k <= last[2]:
+            return [found[:k] for found in last[3]]
+        results = self._predict(workbook, sheet, cells, setting, k)
+        self._last = (workbook, key, k, results)  # the workbook itself, so its id cannot be reused
+        return results
+
+    @torch.no_grad()
+    def _predict(self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], setting: str,
+                 k: int) -> list[list[Candidate]]:
         source, anchors = self._workbook(workbook, setting)
         sheet_index = workbook.sheets.index(sheet)
         context = source.contexts[sheet_index]

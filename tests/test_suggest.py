@@ -1,0 +1,159 @@
+"""The suggestion pipeline: each source on a workbook the test writes, execution on siblings, the
+target's value kept out of everything, and the shipped pipeline on a totals row."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import pytest
+
+from spreadsheetcoder.formula import canonical_formula
+from spreadsheetcoder.suggest.check import run_candidate
+from spreadsheetcoder.suggest.engine import SheetEngine
+from spreadsheetcoder.suggest.features import FEATURES
+from spreadsheetcoder.suggest.siblings import find_siblings
+from spreadsheetcoder.suggest.sources.references import ValueIndex, constant_cells, reference_candidates
+from spreadsheetcoder.suggest.sources.retrieval import RetrievalIndex, context_keys, retrieval_candidates
+from spreadsheetcoder.suggest.sources.structure import aggregate_candidates, arithmetic_candidates
+from spreadsheetcoder.suggest.suggester import Suggester
+from spreadsheetcoder.suggest.target import TargetView
+from tests.suggest_support import priced_table, write_book
+
+
+def texts(candidates) -> set[str]:
+    return {canonical_formula(c.formula) for c in candidates}
+
+
+def view_of(book, sheet: str, row: int, col: int, setting: str = "values") -> TargetView:
+    return TargetView(book, book.sheet(sheet), row, col, setting)
+
+
+@pytest.fixture
+def sales(tmp_path: Path):
+    return write_book(tmp_path / "sales.xlsx", {"Sales": priced_table()})
+
+
+def test_aggregates_cover_the_block_above(sales):
+    view = view_of(sales, "Sales", 8, 4)  # D8: the total under D2:D7
+    found = texts(aggregate_candidates(view))
+    assert canonical_formula("=SUM(D2:D7)") in found
+    assert canonical_formula("=AVERAGE(D2:D7)") in found
+
+
+def test_arithmetic_finds_the_row_product_and_it_matches_its_siblings(sales):
+    view = view_of(sales, "Sales", 3, 4)  # D3 = B3*C3, with copies above and below
+    siblings = find_siblings(view)
+    candidates = arithmetic_candidates(view, siblings)
+    assert canonical_formula("=B3*C3") in texts(candidates)
+    run = run_candidate("=B3*C3", view, siblings, SheetEngine(sales))
+    assert run.matched[0] == run.checked[0] == 4  # the four cells below hold copies
+    assert run.matched[1] == 1  # and the one above
+    wrong = run_candidate("=B3+C3", view, siblings, SheetEngine(sales))
+    assert sum(wrong.matched) == 0
+
+
+def test_constants_are_inferred_from_siblings(tmp_path: Path):
+    cells = {"A1": "Metres", "B1": "Centimetres", "E1": "Factor", "F1": 100.0}
+    for r in range(2, 8):
+        cells[f"A{r}"] = float(r * 3)
+        cells[f"B{r}"] = (f"=A{r}*$F$1", r * 300.0)
+    book = write_book(tmp_path / "units.xlsx", {"Units": cells})
+    view = view_of(book, "Units", 2, 2)
+    siblings = find_siblings(view)
+    found = texts(arithmetic_candidates(view, siblings, constant_cells(view, ValueIndex(book))))
+    assert canonical_formula("=A2*100") in found
+    assert canonical_formula("=A2*$F$1") in found
+
+
+def test_references_find_links_to_another_sheet(tmp_path: Path):
+    inputs = {"A1": "Year", "B1": "Price"}
+    report = {"A1": "Year", "B1": "Price (linked)"}
+    for r in range(2, 9):
+        inputs[f"A{r}"] = float(2018 + r)
+        inputs[f"B{r}"] = 1.5 * r + 0.25
+        report[f"A{r}"] = float(2018 + r)
+        report[f"B{r}"] = (f"=Inputs!B{r + 0}", 1.5 * r + 0.25)
+    book = write_book(tmp_path / "links.xlsx", {"Inputs": inputs, "Report": report})
+    view = view_of(book, "Report", 3, 2)
+    found = texts(reference_candidates(view, find_siblings(view), ValueIndex(book)))
+    assert canonical_formula("=Inputs!B3") in found
+
+
+def test_retrieval_moves_a_formula_found_under_the_same_labels(tmp_path: Path, sales):
+    train = write_book(tmp_path / "train.xlsx", {"Sales": priced_table(rows=3)})
+    sheet = train.sheet("Sales")
+    items = []
+    for (row, col), cell in sheet.cells.items():
+        if cell.formula is not None:
+            keys = context_keys(TargetView(train, sheet, row, col, "values"))
+            items.append((keys, cell.formula, row, col, 0, cell.formula))
+    index = RetrievalIndex.build(items)
+    index.save(tmp_path / "index.json.gz")
+    index = RetrievalIndex.load(tmp_path / "index.json.gz")
+    found, info = retrieval_candidates(view_of(sales, "Sales", 8, 4), index)  # the Total row, 3 rows lower
+    assert canonical_formula("=SUM(D2:D7)") not in texts(found)  # retrieval copies; it does not re-block
+    assert canonical_formula("=SUM(D5:D7)") in texts(found)  # =SUM(D2:D4) one table lower
+    assert all(i.hits >= 1 for i in info.values())
+
+
+def test_candidates_reading_the_target_are_dropped(sales):
+    suggester = Suggester(None)
+    scored = suggester.gather(sales, sales.sheet("Sales"), [(8, 4)], setting="values")[0]
+    assert scored
+    assert all(not s.execution.reads_target for s in scored)
+    assert all(len(s.features) == len(FEATURES) for s in scored)
+
+
+@pytest.mark.parametrize("setting", ["values", "formulas"])
+def test_the_target_value_never_reaches_candidates_or_features(tmp_path: Path, setting: str):
+    """Two workbooks that differ only in the target's cached value give identical suggestions."""
+    cells = priced_table()
+    books = []
+    for k, value in enumerate((784.0, -12345.678)):
+        variant = dict(cells)
+        variant["D8"] = ("=SUM(D2:D7)", value)
+        books.append(write_book(tmp_path / f"b{k}.xlsx", {"Sales": variant}))
+    gathered = []
+    for book in books:
+        scored = Suggester(None).gather(book, book.sheet("Sales"), [(8, 4), (5, 4)], setting=setting)
+        gathered.append([[(s.proposal.text, s.features, repr(s.execution.value)) for s in target] for target in scored])
+    assert gathered[0] == gathered[1]
+
+
+def test_hostile_candidates_finish_quickly(sales):
+    view = view_of(sales, "Sales", 8, 4)
+    engine = SheetEngine(sales)
+    siblings = find_siblings(view)
+    hostile = [
+        "=SUM(A:XFD)", "=SUM(1:1048576)", "=SUM(A1:XFD1048576)", "=" + "(" * 200 + "1" + ")" * 200,
+        "=NOW()", "=RAND()*A2", "=INDIRECT(\"A1\")", "=OFFSET(A1,1,1)", "=SUM(OFFSET(A1,0,0,1000000,1))",
+        "=ROUND(B2,400)", "=10^400", "=" + "+".join(["A2"] * 500),
+    ]
+    for text in hostile:
+        started = time.perf_counter()
+        run = run_candidate(text, view, siblings, engine)
+        assert time.perf_counter() - started < 1.0, text
+        assert run.formula is None or run.reason or run.value is not None
+
+
+def test_the_heuristic_ranker_prefers_what_the_siblings_confirm(sales):
+    suggester = Suggester(None)
+    best = suggester.predict_targets(sales, sales.sheet("Sales"), [(5, 4)], setting="values", k=3)[0]
+    assert canonical_formula(best[0].formula) in {canonical_formula("=B5*C5"), canonical_formula("=C5*B5")}
+    assert all(0.0 <= c.confidence <= 1.0 for c in best)
+    assert [c.confidence for c in best] == sorted((c.confidence for c in best), reverse=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("setting", ["values", "formulas"])
+def test_shipped_pipeline_puts_the_sum_under_a_computed_column(tmp_path: Path, setting: str):
+    from spreadsheetcoder.suggest import load_suggester
+
+    book = write_book(tmp_path / "sales.xlsx", {"Sales": priced_table(rows=8)})
+    suggester = load_suggester()
+    found = suggester.predict_targets(book, book.sheet("Sales"), [(10, 4)], setting=setting, k=5)[0]
+    assert canonical_formula(found[0].formula) == canonical_formula("=SUM(D2:D9)"), found
+    assert found[0].source == "aggregate"
+    assert not math.isnan(found[0].confidence)
