@@ -4,16 +4,19 @@
     python scripts/train_ranker.py ../shared/corpus --out spreadsheetcoder/model/shipped \
         --retrieval spreadsheetcoder/model/shipped/retrieval.json.gz --seed 0
 
-1. Candidates: for up to ``--per-workbook`` targets of train-split workbooks whose licence allows
-   it (MANIFEST.tsv), in both context settings, the ``Suggester`` gathers, runs and featurises
+1. Candidates: for up to ``--per-workbook`` targets (the protocol's first occurrences) and
+   ``--copies-per-workbook`` cells that copy an earlier formula (what a user filling down a column
+   asks about) of train-split workbooks whose licence allows it (MANIFEST.tsv), in both settings, the ``Suggester`` gathers, runs and featurises
    every candidate; a candidate is a positive when it equals the target's formula
    (``evaluation.metrics.match``). Workbooks of the folders added after the shipped model was
    trained (``--unseen-folders``) are gathered with the model source; the others without it, as
    the model has seen them and its probabilities there would teach the ranker to over-trust it.
    Each workbook's own contribution to the retrieval index and the sketch prior is taken out
-   while its candidates are gathered (``suggester.LeaveOut``).
-2. LambdaRank on 80% of those workbooks, isotonic calibration of the within-target softmax on the
-   other 20% (by workbook), then ``ranker.txt`` and ``ranker.json`` in ``--out``.
+   while its candidates are gathered (``suggester.LeaveOut``); the unseen folders must be left
+   out of the index (``build_retrieval_index.py --skip-folders``), so they have none.
+2. LambdaRank on 80% of those workbooks; isotonic calibration of the within-target softmax, one
+   map per context setting, on the protocol targets of the other 20% (by workbook); then
+   ``ranker.txt`` and ``ranker.json`` in ``--out``.
 
 Dev and test workbooks are never read. ``--cache`` keeps the gathered rows (``.npz``) so that a
 second run can retrain without gathering again.
@@ -36,7 +39,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from spreadsheetcoder.constants import CONTEXT_SETTINGS
+from spreadsheetcoder.constants import CONTEXT_SETTINGS, CONTEXT_VALUES
 from spreadsheetcoder.data.extract import find_workbooks
 from spreadsheetcoder.data.split import WorkbookSplitter
 from spreadsheetcoder.errors import WorkbookError
@@ -44,12 +47,13 @@ from spreadsheetcoder.evaluation.metrics import match
 from spreadsheetcoder.model.shipped import resolve_model_dir
 from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.sheet import Sheet, Workbook
-from spreadsheetcoder.suggest.features import FEATURES
+from spreadsheetcoder.suggest.features import FEATURES, sketch_key
 from spreadsheetcoder.suggest.predictor import FormulaPredictor
 from spreadsheetcoder.suggest.ranker import Ranker
-from spreadsheetcoder.suggest.sources.retrieval import RetrievalIndex, workbook_items, workbook_sketches
+from spreadsheetcoder.suggest.sources.retrieval import RetrievalIndex, context_keys
 from spreadsheetcoder.suggest.suggester import ALL_SOURCES, LeaveOut, Suggester
-from spreadsheetcoder.targets import Target, list_targets
+from spreadsheetcoder.suggest.target import TargetView
+from spreadsheetcoder.targets import Target, distinct_targets, list_targets
 
 logger = logging.getLogger("train_ranker")
 
@@ -67,40 +71,55 @@ def licensed(root: Path) -> dict[str, bool]:
     return out
 
 
-def leave_out(book: Workbook) -> LeaveOut:
+def leave_out(book: Workbook, targets: list[tuple[Sheet, Target]]) -> LeaveOut:
+    """What ``book`` put into the retrieval index and the sketch prior (see build_retrieval_index.py)."""
     counts: Counter[tuple[str, str, str]] = Counter()
-    for keys, _text, _row, _col, _book, relative in workbook_items(book):
-        for kind, key in keys.items():
-            counts[(kind, key, relative)] += 1
-    return LeaveOut(counts, workbook_sketches(book))
+    sketches = set()
+    for sheet, t in targets:
+        if t.formula is None:
+            continue
+        sketches.add(sketch_key(t.formula.sketch))
+        for kind, key in context_keys(TargetView(book, sheet, t.row, t.col, CONTEXT_VALUES)).items():
+            counts[(kind, key, t.key)] += 1
+    return LeaveOut(counts, sketches)
 
 
 def gather(files: list[tuple[Path, str, bool]], with_model: Suggester, without_model: Suggester,
-           per_workbook: int, seed: int) -> dict[str, np.ndarray]:
+           per_workbook: int, copies_per_workbook: int, seed: int) -> dict[str, np.ndarray]:
     rows: list[list[float]] = []
     labels: list[int] = []
     groups: list[int] = []
     books: list[int] = []
+    kinds: list[int] = []  # 0: a protocol target (first occurrence), 1: a copy
     group = 0
     for b, (path, rel, unseen) in enumerate(tqdm(files, desc="gather", unit="workbook")):
         try:
             book = read_workbook(path)
         except WorkbookError:
             continue
-        targets = [(sheet, t) for sheet in book.sheets for t in list_targets(sheet)]
+        every = {sheet.name: list_targets(sheet, all_cells=True) for sheet in book.sheets}
+        targets = [(sheet, t) for sheet in book.sheets for t in distinct_targets(every[sheet.name])]
+        # The unseen folders are not in the index (build_retrieval_index.py --skip-folders): nothing to take out.
+        held_out = None if unseen else leave_out(book, targets)
         rng = random.Random(f"{seed}:{rel}")
         rng.shuffle(targets)
-        by_sheet: dict[str, list[tuple[Sheet, Target]]] = defaultdict(list)
-        for sheet, t in targets[:per_workbook]:
-            by_sheet[sheet.name].append((sheet, t))
+        # Copies too: cells inside or at the end of a fill-down run, what a user filling a column
+        # asks about (the protocol's targets are first occurrences only).
+        firsts = {(sheet.name, t.row, t.col) for sheet, t in targets}
+        copies = [(sheet, t) for sheet in book.sheets for t in every[sheet.name]
+                  if (sheet.name, t.row, t.col) not in firsts]
+        rng.shuffle(copies)
+        by_sheet: dict[str, list[tuple[Sheet, Target, int]]] = defaultdict(list)
+        for kind, (sheet, t) in [*((0, x) for x in targets[:per_workbook]),
+                                  *((1, x) for x in copies[:copies_per_workbook])]:
+            by_sheet[sheet.name].append((sheet, t, kind))
         suggester = with_model if unseen else without_model
-        held_out = leave_out(book)
         for setting in CONTEXT_SETTINGS:
             for items in by_sheet.values():
                 sheet = items[0][0]
-                cells = [(t.row, t.col) for _, t in items]
+                cells = [(t.row, t.col) for _, t, _ in items]
                 gathered = suggester.gather(book, sheet, cells, setting=setting, leave_out=held_out)
-                for (_, t), scored in zip(items, gathered, strict=True):
+                for (_, t, kind), scored in zip(items, gathered, strict=True):
                     if not scored:
                         continue
                     for s in scored:
@@ -108,23 +127,33 @@ def gather(files: list[tuple[Path, str, bool]], with_model: Suggester, without_m
                         labels.append(int(match(s.proposal.text, t.text, (t.row, t.col)).formula))
                         groups.append(group)
                         books.append(b)
+                        kinds.append(kind)
                     group += 1
     return {"x": np.asarray(rows, np.float32), "y": np.asarray(labels, np.int8),
-            "group": np.asarray(groups, np.int64), "book": np.asarray(books, np.int64)}
+            "group": np.asarray(groups, np.int64), "book": np.asarray(books, np.int64),
+            "kind": np.asarray(kinds, np.int8)}
 
 
 def merge(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Rows of several gather runs as one set (group and workbook ids kept apart)."""
-    out: dict[str, list[np.ndarray]] = {"x": [], "y": [], "group": [], "book": []}
+    out: dict[str, list[np.ndarray]] = {"x": [], "y": [], "group": [], "book": [], "kind": []}
     groups = books = 0
     for part in parts:
         out["x"].append(part["x"])
         out["y"].append(part["y"])
         out["group"].append(part["group"] + groups)
         out["book"].append(part["book"] + books)
+        out["kind"].append(part["kind"])
         groups += int(part["group"].max()) + 1 if len(part["group"]) else 0
         books += int(part["book"].max()) + 1 if len(part["book"]) else 0
-    return {key: np.concatenate(values) for key, values in out.items()}
+    merged: dict[str, np.ndarray] = {key: np.concatenate(values) for key, values in out.items()}
+    metas = [json.loads(str(part["meta"])) for part in parts if "meta" in part]
+    merged["meta"] = np.array(json.dumps({
+        "workbooks": sum(m["workbooks"] for m in metas), "unseen_workbooks": sum(m["unseen_workbooks"] for m in metas),
+        "per_workbook": sorted({m["per_workbook"] for m in metas}),
+        "copies_per_workbook": sorted({m.get("copies_per_workbook", 0) for m in metas}),
+        "folders": sorted({f for m in metas for f in m["folders"]})}))
+    return merged
 
 
 def isotonic(p: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
@@ -141,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for ranker.txt and ranker.json")
     parser.add_argument("--model", default=None, help="model checkpoint for the model source (default: shipped)")
     parser.add_argument("--retrieval", type=Path, required=True, help="the retrieval index (build_retrieval_index.py)")
-    parser.add_argument("--per-workbook", type=int, default=8, help="targets per training workbook")
+    parser.add_argument("--per-workbook", type=int, default=10, help="protocol targets (first occurrences) per workbook")
+    parser.add_argument("--copies-per-workbook", type=int, default=6,
+                        help="formula cells that copy an earlier one (inside or at the end of a run) per workbook")
     parser.add_argument("--unseen-workbooks", type=int, default=150,
                         help="workbooks of the unseen folders to gather (with the model source)")
     parser.add_argument("--seen-workbooks", type=int, default=300,
@@ -181,7 +212,11 @@ def main(argv: list[str] | None = None) -> int:
         predictor = FormulaPredictor(resolve_model_dir(args.model), neighbour_formulas=False)
         with_model = Suggester(predictor, None, retrieval=retrieval)
         without_model = Suggester(None, None, retrieval=retrieval, sources=[s for s in ALL_SOURCES if s != "model"])
-        data = gather(chosen, with_model, without_model, args.per_workbook, args.seed)
+        data = gather(chosen, with_model, without_model, args.per_workbook, args.copies_per_workbook, args.seed)
+        data["meta"] = np.array(json.dumps({
+            "workbooks": len(chosen), "unseen_workbooks": sum(u for _, _, u in chosen), "per_workbook": args.per_workbook,
+            "copies_per_workbook": args.copies_per_workbook,
+            "folders": sorted({rel.split("/")[0] for _, rel, _ in chosen})}))
         if args.cache is not None:
             np.savez_compressed(args.cache, **data)
     if args.only is not None:
@@ -205,29 +240,33 @@ def main(argv: list[str] | None = None) -> int:
     train_set = lightgbm.Dataset(x[fit], y[fit], group=sizes(fit), feature_name=list(FEATURES))
     booster = lightgbm.train(params, train_set, num_boost_round=400)
 
-    scores = booster.predict(x[cal])
-    probs = np.zeros(len(scores))
-    tops, top_labels = [], []
+    # Calibration per context setting, on the held-out workbooks' protocol targets (first
+    # occurrences: what the dev split measures; copies are easier and would make it overconfident).
+    setting_column = data["x"][:, len(FEATURES)]
+    calibration: dict[str, dict[str, list[float]]] = {}
+    top_labels: list[int] = []
+    for flag, setting in enumerate(CONTEXT_SETTINGS):
+        mask = cal & (data["kind"] == 0) & (setting_column == flag)
+        scores = booster.predict(x[mask])
+        probs = np.zeros(len(scores))
+        mask_groups, mask_y = group[mask], y[mask]
+        for g in np.unique(mask_groups):
+            idx = np.where(mask_groups == g)[0]
+            z = np.exp(scores[idx] - scores[idx].max())
+            probs[idx] = z / z.sum()
+            top_labels.append(int(mask_y[idx[np.argmax(scores[idx])]]))
+        xs, ys = isotonic(probs, mask_y.astype(float))
+        calibration[setting] = {"x": xs, "y": ys}
     cal_groups = group[cal]
-    for g in np.unique(cal_groups):
-        idx = np.where(cal_groups == g)[0]
-        z = np.exp(scores[idx] - scores[idx].max())
-        probs[idx] = z / z.sum()
-        best = idx[np.argmax(scores[idx])]
-        tops.append(best)
-        top_labels.append(y[cal][best])
-    xs, ys = isotonic(probs, y[cal].astype(float))
     n_fit, n_cal = len(np.unique(group[fit])), len(np.unique(cal_groups))
     positives = {name: int(sum(y[mask].tolist())) for name, mask in (("fit", fit), ("calibration", cal))}
     meta = {
         "features": list(FEATURES),
-        "calibration": {"x": xs, "y": ys},
+        "calibration": calibration,
         "trained": dt.date.today().isoformat(),
         "recipe": " ".join(["python", "scripts/train_ranker.py", *(argv if argv is not None else sys.argv[1:])]),
-        "data": {"workbooks": len(chosen), "unseen_workbooks": min(len(unseen), args.unseen_workbooks),
-                 "folders": sorted({rel.split("/")[0] for _, rel, _ in chosen}), "targets_fit": n_fit,
-                 "targets_calibration": n_cal, "candidates": len(y), "positives": positives,
-                 "per_workbook": args.per_workbook, "settings": list(CONTEXT_SETTINGS)},
+        "data": {**json.loads(str(data["meta"])), "targets_fit": n_fit, "targets_calibration": n_cal,
+                 "candidates": len(y), "positives": positives, "settings": list(CONTEXT_SETTINGS)},
         "calibration_top1_accuracy": round(float(np.mean(top_labels)), 4) if top_labels else None,
         "params": params, "rounds": 400,
         "wall_seconds": round(time.perf_counter() - started, 1),

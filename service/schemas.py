@@ -152,7 +152,7 @@ class InfoResponse(BaseModel):
     model: str
     model_card: dict[str, Any]
     version: str
-    context: str = Field(description="the context setting the model was trained for")
+    context: str = Field(description="the context setting used when a request names none (formulas: the sheet as it is)")
     auth: bool = Field(description="whether /v1 endpoints need a bearer key")
     limits: Limits
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .constants import CONTEXT_SETTINGS, WINDOW_RADIUS
+from .constants import CONTEXT_SETTINGS, DEFAULT_MIN_CONFIDENCE, WINDOW_RADIUS
 from .errors import SpreadsheetCoderError
 
 if TYPE_CHECKING:
@@ -485,8 +485,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--propose", action="store_true",
                    help="also fill the empty cells fill proposes: gaps at the end of a fill-down formula column "
                         "and empty cells of a totals row")
-    p.add_argument("--min-confidence", type=float, default=0.0, metavar="X",
-                   help="leave a cell empty when its top formula's confidence is below X")
+    p.add_argument("--min-confidence", type=float, default=DEFAULT_MIN_CONFIDENCE, metavar="X",
+                   help="leave a cell empty when its top formula's confidence (the calibrated probability that "
+                        "it is right) is below X; the default keeps precision at 90%% or more on the corpus's dev "
+                        "split; 0 fills every cell that has a suggestion")
     p.add_argument("--report", default=None, metavar="JSON", help="write the per-cell report here")
     p.add_argument("--in-place", action="store_true", help="allow OUT to be BOOK itself (overwrite the input)")
     _add_model_options(p)

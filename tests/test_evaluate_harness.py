@@ -149,11 +149,11 @@ def test_predictions_jsonl_has_one_line_per_target(folder: Path, tmp_path: Path)
         assert set(small[system]) == {"candidates", "hits"}
         assert set(small[system]["hits"]) == set(METRICS)
     # AutoSum over B2, then C3's formula filled up; baselines rank with confidence 1/(rank+1).
-    assert small["rule"]["candidates"] == [{"formula": "=SUM(B2)", "logprob": 0.0, "confidence": 1.0},
-                                           {"formula": "=B2*2", "logprob": 0.0, "confidence": 0.5}]
+    assert small["rule"]["candidates"] == [{"formula": "=SUM(B2)", "logprob": 0.0, "confidence": 1.0, "source": "rule"},
+                                           {"formula": "=B2*2", "logprob": 0.0, "confidence": 0.5, "source": "rule"}]
     assert small["rule"]["hits"]["formula_top1"] is False and small["rule"]["hits"]["formula_top5"] is True
     assert small["copy"]["candidates"][0]["formula"] == "=B2*2" and small["copy"]["hits"]["formula_top1"] is True
-    assert small["model"]["candidates"][0] == {"formula": "=SUM(B2)", "logprob": -1.0, "confidence": 0.9}
+    assert small["model"]["candidates"][0] == {"formula": "=SUM(B2)", "logprob": -1.0, "confidence": 0.9, "source": "model"}
     assert small["rule"]["hits"]["exec_top1"] is None  # no cached values in openpyxl's files
 
 

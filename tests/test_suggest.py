@@ -157,3 +157,54 @@ def test_shipped_pipeline_puts_the_sum_under_a_computed_column(tmp_path: Path, s
     assert canonical_formula(found[0].formula) == canonical_formula("=SUM(D2:D9)"), found
     assert found[0].source == "aggregate"
     assert not math.isnan(found[0].confidence)
+
+
+def test_inference_does_not_import_research_code():
+    """suggest/, fill and the service sit below data/ and evaluation/: no import points up."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    files = [*(root / "spreadsheetcoder" / "suggest").rglob("*.py"), root / "spreadsheetcoder" / "fill.py",
+             *(root / "service").rglob("*.py")]
+    offenders = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                module = ("." * node.level) + (node.module or "")
+                parts = module.lstrip(".").split(".")
+                if {"data", "evaluation"} & set(parts[:2]) and not module.startswith("spreadsheetcoder.data.synthetic"):
+                    offenders.append(f"{path.relative_to(root)}: {module}")
+    assert offenders == []
+
+
+def test_parallel_sheets_lend_their_formulas_where_formulas_are_visible(tmp_path: Path):
+    from spreadsheetcoder.suggest.sources.retrieval import workbook_candidates
+
+    book = write_book(tmp_path / "regions.xlsx", {"North": priced_table(), "South": priced_table()})
+    labels = ValueIndex(book).labels
+    view = view_of(book, "South", 8, 4, setting="formulas")
+    found, info = workbook_candidates(view, labels)
+    assert canonical_formula("=SUM(D2:D7)") in texts(found)
+    assert workbook_candidates(view_of(book, "South", 8, 4, setting="values"), labels)[0] == []
+
+
+def test_expansions_wrap_what_ran_and_label_what_the_siblings_show(tmp_path: Path):
+    from spreadsheetcoder.suggest.sources.expansions import expansion_candidates, labelled_candidates
+
+    cells = {"A1": "Score", "B1": "Weight", "C1": "Points", "D1": "Result"}
+    for r in range(2, 9):
+        score, weight = 40.0 + 7 * r, 1.0 + r / 7
+        cells[f"A{r}"], cells[f"B{r}"] = score, weight
+        cells[f"C{r}"] = (f"=ROUND(A{r}*B{r},1)", round(score * weight, 1))
+        cells[f"D{r}"] = (f'=IF(A{r}>=60,"Pass","Fail")', "Pass" if score >= 60 else "Fail")
+    book = write_book(tmp_path / "scores.xlsx", {"Scores": cells})
+    engine = SheetEngine(book)
+
+    view = view_of(book, "Scores", 5, 3)
+    run = run_candidate("=A5*B5", view, find_siblings(view), engine)
+    assert sum(run.matched) < sum(run.checked)  # unrounded, it misses siblings
+    assert canonical_formula("=ROUND(A5*B5,1)") in texts(expansion_candidates("=A5*B5", run, view))
+
+    view = view_of(book, "Scores", 5, 4)
+    found = texts(labelled_candidates(view, find_siblings(view)))
+    assert canonical_formula('=IF(A5>=60,"Pass","Fail")') in found

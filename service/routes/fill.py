@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import Response
 
+from spreadsheetcoder.constants import DEFAULT_MIN_CONFIDENCE
 from spreadsheetcoder.fill import CellSpecError, fill_bytes
 from spreadsheetcoder.references import parse_cell_list
 from spreadsheetcoder.writer import WriteError
@@ -53,7 +54,8 @@ async def fill(
     file: Annotated[UploadFile, File(description="the workbook (.xlsx/.xlsm)")],
     cells: Annotated[str, Form(min_length=1, max_length=4000,
                                description="cells and areas to fill: 'Sheet1!F2:F40,Summary!C9'")],
-    min_confidence: Annotated[float, Form(ge=0.0, le=1.0, description="leave cells below this empty")] = 0.0,
+    min_confidence: Annotated[float, Form(ge=0.0, le=1.0, description="leave cells below this confidence empty "
+                                          "(default: 90% precision on the dev split)")] = DEFAULT_MIN_CONFIDENCE,
     context: Annotated[Literal["values", "formulas"] | None, Form()] = None,
     response: Annotated[Literal["xlsx", "json"], Form(description="the file itself, or JSON with it in base64")] = "xlsx",
 ) -> Response:

@@ -233,7 +233,11 @@
       const pct = document.createElement("span");
       pct.className = "pct";
       pct.textContent = (s.confidence * 100).toFixed(1) + "%";
-      b.append(code, bar, pct);
+      pct.title = "probability that this is exactly the right formula";
+      const src = document.createElement("span");
+      src.className = "source";
+      src.textContent = s.source || "";
+      b.append(code, bar, pct, src);
       b.addEventListener("click", () => insert(s.formula, target));
       li.appendChild(b);
       list.appendChild(li);

@@ -50,9 +50,9 @@ _PREFIXES = ("_XLFN.", "_XLWS.")
 _BREAKDOWNS = ("by_function", "by_source", "by_reference_kind", "by_sketch_length")
 
 
-def _baseline_candidates(texts: Sequence[str]) -> list[Candidate]:
+def _baseline_candidates(texts: Sequence[str], source: str) -> list[Candidate]:
     """Rule baselines have no probabilities: logprob 0, confidence 1/(rank+1)."""
-    return [Candidate(text, 0.0, 1.0 / (rank + 1)) for rank, text in enumerate(texts)]
+    return [Candidate(text, 0.0, 1.0 / (rank + 1), source) for rank, text in enumerate(texts)]
 
 
 @contextmanager
@@ -139,9 +139,9 @@ def evaluate_sheet(
                 offered["model"] = list(predicted[i])[:k]
             for name, found in extra.items():
                 offered[name] = list(found[i])[:k]
-            offered["rule"] = _baseline_candidates(rule_candidates(sheet, *origin, setting=setting, k=k))
+            offered["rule"] = _baseline_candidates(rule_candidates(sheet, *origin, setting=setting, k=k), "rule")
             offered["copy"] = _baseline_candidates(
-                copy_candidates(sheet, *origin, setting=setting, k=k, index=index)
+                copy_candidates(sheet, *origin, setting=setting, k=k, index=index), "copy"
             )
             executed: dict[str, bool | None] = {}  # top-1 texts shared by systems run once
             checkable = cached_value(target.cell) is not None

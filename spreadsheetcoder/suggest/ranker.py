@@ -1,8 +1,8 @@
 """The learned ranker and its calibration.
 
 ``Ranker`` wraps a LightGBM LambdaRank model over ``features.FEATURES`` (one group per target) and
-an isotonic map from the within-target softmax of its scores to the probability that a candidate
-is exactly right, fitted on held-out training workbooks. Files (beside the shipped model):
+an isotonic map per context setting from the within-target softmax of its scores to the
+probability that a candidate is exactly right, fitted on held-out training workbooks. Files (beside the shipped model):
 ``ranker.txt`` (LightGBM's text format) and ``ranker.json`` (feature names, the calibration
 points and how it was trained).
 
@@ -30,7 +30,7 @@ RANKER_FILES = ("ranker.txt", "ranker.json")
 class Scorer(Protocol):
     calibrated: bool
 
-    def confidences(self, rows: Sequence[Sequence[float]]) -> np.ndarray: ...
+    def confidences(self, rows: Sequence[Sequence[float]], setting: str) -> np.ndarray: ...
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -50,20 +50,24 @@ class Ranker:
             raise ValueError("ranker was trained on other features; retrain it (scripts/train_ranker.py)")
         self.booster = booster
         self.meta = meta
-        self._x = np.asarray(meta["calibration"]["x"], float)
-        self._y = np.asarray(meta["calibration"]["y"], float)
+        # One isotonic map per context setting: {setting: (x, y)}.
+        self._maps = {setting: (np.asarray(points["x"], float), np.asarray(points["y"], float))
+                      for setting, points in meta["calibration"].items()}
 
     def scores(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
         if not rows:
             return np.zeros(0)
         return np.asarray(self.booster.predict(np.asarray(rows, float), num_threads=1), float)
 
-    def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
-        return np.interp(probabilities, self._x, self._y)
+    def calibrate(self, probabilities: np.ndarray, setting: str) -> np.ndarray:
+        if setting not in self._maps:
+            raise ValueError(f"no calibration for setting {setting!r}; the ranker has {sorted(self._maps)}")
+        x, y = self._maps[setting]
+        return np.interp(probabilities, x, y)
 
-    def confidences(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
+    def confidences(self, rows: Sequence[Sequence[float]], setting: str) -> np.ndarray:
         """Calibrated probability that each candidate of one target is exactly right."""
-        return self.calibrate(softmax(self.scores(rows)))
+        return self.calibrate(softmax(self.scores(rows)), setting)
 
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
@@ -89,7 +93,7 @@ class HeuristicRanker:
 
     calibrated = False
 
-    def confidences(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
+    def confidences(self, rows: Sequence[Sequence[float]], setting: str) -> np.ndarray:
         out = []
         for row in rows:
             score = 2.0 * row[_INDEX["matched_total"]] - 3.0 * row[_INDEX["reads_target"]]

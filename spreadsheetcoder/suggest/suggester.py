@@ -40,7 +40,7 @@ from .ranker import HeuristicRanker, Ranker
 from .siblings import find_siblings
 from .sources.expansions import expansion_candidates, labelled_candidates
 from .sources.references import ValueIndex, constant_cells, reference_candidates
-from .sources.retrieval import RetrievalIndex, retrieval_candidates
+from .sources.retrieval import RetrievalIndex, retrieval_candidates, workbook_candidates
 from .sources.structure import aggregate_candidates, arithmetic_candidates
 from .target import TargetView
 from .types import Candidate
@@ -185,6 +185,15 @@ class Suggester:
                     info = infos[candidate.formula]
                     proposal.retrieval_hits, proposal.retrieval_books = info.hits, info.books
                     proposal.retrieval_kind = info.best_kind
+            if "retrieval" in self.sources and setting == CONTEXT_FORMULAS:
+                retrieved, infos = workbook_candidates(view, values.labels)
+                for candidate in retrieved:
+                    add(candidate)
+                    proposal = proposals[canonical_formula(candidate.formula)]
+                    info = infos[candidate.formula]
+                    proposal.retrieval_hits += info.hits
+                    proposal.retrieval_books = max(proposal.retrieval_books, info.books)
+                    proposal.retrieval_kind = min(proposal.retrieval_kind, info.best_kind)
             expand = "expansion" in self.sources and self.execute
             if expand:
                 for candidate in labelled_candidates(view, siblings):
@@ -221,11 +230,11 @@ class Suggester:
             for rank, text in enumerate(copies):
                 add(Candidate(text, 0.0, 0.0, "copy"), rank)
 
-    def rank(self, scored: list[Scored], k: int) -> list[Scored]:
+    def rank(self, scored: list[Scored], k: int, setting: str) -> list[Scored]:
         """Best first, one per behaviour, at most ``k``; each with its confidence."""
         if not scored:
             return []
-        confidences = self.ranker.confidences([s.features for s in scored])
+        confidences = self.ranker.confidences([s.features for s in scored], setting)
         for s, p in zip(scored, confidences, strict=True):
             s.confidence = float(p)
         ordered = sorted(scored, key=lambda s: -s.confidence)
@@ -249,7 +258,7 @@ class Suggester:
         setting = setting or self.default_context
         results = []
         for scored in self.gather(workbook, sheet, cells, setting=setting):
-            ranked = self.rank(scored, k)
+            ranked = self.rank(scored, k, setting)
             results.append([
                 Candidate(s.proposal.text, s.proposal.model_logprob if s.proposal.model_logprob is not None else 0.0,
                           s.confidence, _primary(s.proposal.sources))

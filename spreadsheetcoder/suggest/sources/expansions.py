@@ -90,8 +90,10 @@ def labelled_candidates(view: TargetView, siblings: Siblings) -> list[Candidate]
     texts: dict[str, None] = {}
     for direction in range(4):
         group = list(siblings.cells(direction))
+        while group and (len({s.value for s in group}) > 2 or not all(isinstance(s.value, str) for s in group)):
+            group.pop()  # the farthest first: a header above a column of labels is no label
         labels = {s.value for s in group}
-        if len(group) < 2 or not all(isinstance(s.value, str) for s in group) or len(labels) > 2:
+        if len(group) < 2:
             continue
         operands = numeric_neighbours(view, 0, -1, 4, 12) + numeric_neighbours(view, 0, 1, 1, 6)
         offsets = [(r - view.row, c - view.col) for r, c in operands]

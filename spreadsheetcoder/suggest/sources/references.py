@@ -3,6 +3,7 @@
 - *Same place on another sheet*: ``='Inputs'!C7`` for a target in C7 (sheets laid out alike).
 - *Same label on another sheet* (the ``r^label`` anchor): the row of another sheet whose label
   equals the target's row label, in the target's column.
+- *Defined names*: ``=Rate`` for a name that denotes one cell, ``=SUM(Sales)`` for an area.
 - *Value-matched*: the target's siblings (the cells below or right of it) are looked up among the
   workbook's values; a cell whose value equals the first sibling's, at an offset that also gives
   the second sibling's value, makes ``=Sheet!X`` at that offset from the target. This finds
@@ -15,7 +16,8 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
-from ...references import format_a1, quote_sheet
+from ...errors import FormulaError
+from ...references import format_a1, parse_reference, quote_sheet
 from ...sheet import CellType, Sheet, Workbook
 from ...values import cached_value, values_equal
 from ..siblings import Siblings
@@ -118,9 +120,29 @@ def _same(view: TargetView, sheet: Sheet, row: int, col: int, value: object) -> 
     return got is not None and values_equal(got, value)  # type: ignore[arg-type]
 
 
+# Defined names offered as links (``=Rate``), the workbook's first ones in name order.
+MAX_NAMES = 12
+
+
+def _names(view: TargetView) -> Iterator[str]:
+    """``=Name`` for defined names that denote one cell, ``=SUM(Name)`` for those that denote an area."""
+    scoped = {**view.workbook.defined_names, **view.sheet.defined_names}
+    for name in sorted(scoped, key=str.casefold)[:MAX_NAMES]:
+        text = scoped[name].lstrip("=")
+        if name.startswith("_") or "[" in text or "#REF!" in text:
+            continue
+        try:
+            ref = parse_reference(text, (1, 1))
+        except (FormulaError, ValueError):
+            continue
+        if ref.start is None or ref.name is not None:
+            continue
+        yield f"={name}" if ref.end is None else f"=SUM({name})"
+
+
 def reference_candidates(view: TargetView, siblings: Siblings, index: ValueIndex) -> list[Candidate]:
     own = view.sheet
-    found: dict[str, None] = {}
+    found: dict[str, None] = dict.fromkeys(_names(view))
     others = [s for s in view.workbook.sheets if s is not own][:MAX_SHEETS]
     label = view.row_label()
     key = " ".join(label.split()).casefold() if label else None

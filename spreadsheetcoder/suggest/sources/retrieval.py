@@ -8,6 +8,8 @@ when every sheet and defined name it names exists in the target's workbook.
 
 The index is built from train-split workbooks whose licence allows it
 (``scripts/build_retrieval_index.py``) and shipped beside the model as ``retrieval.json.gz``.
+Where formulas are visible, ``workbook_candidates`` does the same within the target's own workbook:
+the formulas other sheets hold in the target's cell or under its row label.
 """
 
 from __future__ import annotations
@@ -196,3 +198,35 @@ def workbook_items(book: Workbook, book_id: int = 0) -> list[tuple[dict[str, str
 def workbook_sketches(book: Workbook) -> set[str]:
     """The sketches of a workbook's formulas (what it adds to the sketch prior)."""
     return {sketch_key(t.formula.sketch) for sheet in book.sheets for t in list_targets(sheet) if t.formula is not None}
+
+
+# The retrieval kind of formulas found in the target's own workbook (after the index's KEY_KINDS).
+WORKBOOK_KIND = len(KEY_KINDS)
+# Other sheets looked at for formulas in the same place or under the same row label.
+MAX_WORKBOOK_SHEETS = 40
+
+
+def workbook_candidates(view: TargetView, labels: list[dict[str, int]]) -> tuple[list[Candidate], dict[str, Retrieved]]:
+    """``formulas`` setting: the formulas that other sheets of the workbook hold in the target's
+    cell, or in the row with the target's row label (``labels``: per sheet, label -> first row),
+    moved to the target. Parallel sheets of one model (one per fuel, region or year) repeat them."""
+    found: dict[str, Retrieved] = {}
+    label = _norm(view.row_label())
+    for s, sheet in enumerate(view.workbook.sheets[:MAX_WORKBOOK_SHEETS + 1]):
+        if sheet is view.sheet:
+            continue
+        rows = [view.row]
+        if label is not None and labels[s].get(label) not in (None, view.row):
+            rows.append(labels[s][label])
+        for row in rows:
+            text = view.formula(row, view.col, sheet)
+            cell = sheet.get(row, view.col)
+            if text is None or cell is None or cell.formula_kind is not None:
+                continue
+            try:
+                moved = render_formula(parse_formula(text, (row, view.col)), (view.row, view.col))
+            except (FormulaError, ValueError):
+                continue
+            info = found.setdefault(moved, Retrieved(books=1, best_kind=WORKBOOK_KIND))
+            info.hits += 1
+    return [Candidate(text, 0.0, 0.0, "retrieval") for text in found], found
