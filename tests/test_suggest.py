@@ -184,6 +184,7 @@ def test_parallel_sheets_lend_their_formulas_where_formulas_are_visible(tmp_path
     labels = ValueIndex(book).labels
     view = view_of(book, "South", 8, 4, setting="formulas")
     found, info = workbook_candidates(view, labels)
+    assert all(i.hits == 1 for i in info.values())
     assert canonical_formula("=SUM(D2:D7)") in texts(found)
     assert workbook_candidates(view_of(book, "South", 8, 4, setting="values"), labels)[0] == []
 
