@@ -77,7 +77,7 @@ def roundtrip(path: Path, predictor, work: Path) -> dict:
     formula = original.sheet(sheet).get(row, col).formula
     blank = clear_cells(data, {sheet: [(row, col)]})
     ref = f"{quote_sheet(sheet)}!{column_letter(col)}{row}"
-    filled, report = fill_bytes(blank, ref, predictor, k=1)
+    filled, report = fill_bytes(blank, ref, predictor, k=1, min_confidence=0.0)
     written_by = "model"
     if report.cells[0].status != "filled":
         filled = set_formulas(blank, {sheet: {(row, col): formula}})

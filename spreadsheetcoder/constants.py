@@ -60,4 +60,4 @@ POINTER_TOKENS = 24
 # fill's default --min-confidence: the smallest calibrated confidence at which the shipped pipeline's
 # top-1 suggestions are right at least 90% of the time on the corpus's dev split, formulas setting
 # (scripts/calibration_report.py "threshold_90"; README, Evaluation). Cells below it stay empty.
-DEFAULT_MIN_CONFIDENCE = 0.0
+DEFAULT_MIN_CONFIDENCE = 0.85

@@ -94,7 +94,7 @@ def test_fill_cli_writes_a_copy_and_reports(tmp_path: Path, capsys: pytest.Captu
     cells = list(EXPECTED["inventory.xlsx"])
     out, report = tmp_path / "filled.xlsx", tmp_path / "report.json"
     assert main(["fill", str(src), "-o", str(out), "--cells", ",".join([*cells, "Inventory!A2"]),
-                 "--report", str(report), "--no-progress"]) == 0
+                 "--report", str(report), "--no-progress", "--min-confidence", "0"]) == 0
     assert src.read_bytes() == before  # the input is never written
     data = json.loads(report.read_text())
     statuses = {c["cell"]: c["status"] for c in data["cells"]}
@@ -126,7 +126,7 @@ def test_fill_min_confidence_and_in_place(tmp_path: Path, capsys: pytest.Capture
     report = json.loads(capsys.readouterr().out)
     assert {c["status"] for c in report["cells"]} == {"low_confidence"}
     assert book.read_bytes() == before  # nothing to write: the same bytes
-    assert main(["fill", str(book), "--in-place", "--cells", cells, "--json"]) == 0
+    assert main(["fill", str(book), "--in-place", "--cells", cells, "--json", "--min-confidence", "0"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["counts"]["filled"] == len(EXPECTED["budget.xlsx"])
     assert read_workbook(book).sheet("Budget").get(15, 4).formula is not None
@@ -134,7 +134,7 @@ def test_fill_min_confidence_and_in_place(tmp_path: Path, capsys: pytest.Capture
 
 def test_fill_shares_encodings_across_a_column(predictor: FormulaPredictor) -> None:
     data = (DEMOS / "loan_schedule.xlsx").read_bytes()
-    _, report = fill_bytes(data, "Schedule!F64:I64", predictor)
+    _, report = fill_bytes(data, "Schedule!F64:I64", predictor, min_confidence=0.0)
     assert report.counts["filled"] + report.counts["no_prediction"] == 4
     # Four neighbouring cells share most of their row and column chunks.
     assert report.stats["chunks_encoded"] < report.stats["chunks_requested"] / 2
