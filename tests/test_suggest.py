@@ -155,8 +155,10 @@ def test_shipped_pipeline_puts_the_sum_under_a_computed_column(tmp_path: Path, s
     suggester = load_suggester()
     found = suggester.predict_targets(book, book.sheet("Sales"), [(10, 4)], setting=setting, k=5)[0]
     assert canonical_formula(found[0].formula) == canonical_formula("=SUM(D2:D9)"), found
-    assert found[0].source == "aggregate"
+    assert found[0].source in ("aggregate", "retrieval")
     assert not math.isnan(found[0].confidence)
+    # The row formula above (=B9*C9) continued into the Total row reads only empty cells: not offered.
+    assert canonical_formula("=B10*C10") not in texts(found)
 
 
 def test_inference_does_not_import_research_code():
@@ -209,3 +211,15 @@ def test_expansions_wrap_what_ran_and_label_what_the_siblings_show(tmp_path: Pat
     view = view_of(book, "Scores", 5, 4)
     found = texts(labelled_candidates(view, find_siblings(view)))
     assert canonical_formula('=IF(A5>=60,"Pass","Fail")') in found
+
+
+def test_a_candidate_reading_only_empty_cells_stays_when_they_are_filled_in_the_same_call(tmp_path: Path):
+    cells = priced_table(total=False)
+    del cells["B7"], cells["C7"], cells["D7"]  # a new last row, all three cells to fill
+    book = write_book(tmp_path / "new_row.xlsx", {"Sales": cells})
+    sheet = book.sheet("Sales")
+    alone = Suggester(None).gather(book, sheet, [(7, 4)], setting="formulas")[0]
+    together = Suggester(None).gather(book, sheet, [(7, 2), (7, 3), (7, 4)], setting="formulas")[2]
+    product = canonical_formula("=B7*C7")
+    assert product not in {canonical_formula(s.proposal.text) for s in alone}
+    assert product in {canonical_formula(s.proposal.text) for s in together}

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from functools import partial
 
 from ..constants import CONTEXT_FORMULAS
-from ..formula import canonical_formula
+from ..errors import FormulaError
+from ..formula import canonical_formula, parse_formula
 from ..sheet import Cell, Sheet, Workbook
 from ..targets import Target
 from .check import Execution, run_candidate
@@ -153,6 +154,7 @@ class Suggester:
         engine, values = self._workbook(workbook)
         model = self._model(workbook, sheet, cells, setting)
         index = FormulaIndex.from_sheet(sheet) if setting == CONTEXT_FORMULAS else None
+        pending = set(cells)  # cells asked together: a candidate may read the others (a new row filled at once)
         prior: Mapping[str, float] = self.retrieval.sketch_prior if self.retrieval is not None else {}
         if leave_out is not None:
             prior = _LeftOut(prior, leave_out.sketches)
@@ -179,12 +181,16 @@ class Suggester:
             if "retrieval" in self.sources and self.retrieval is not None:
                 retrieved, infos = retrieval_candidates(view, self.retrieval,
                                                        leave_out.retrieval if leave_out is not None else None)
+                blocks = _blocks(view)
                 for candidate in retrieved:
-                    add(candidate)
-                    proposal = proposals[canonical_formula(candidate.formula)]
                     info = infos[candidate.formula]
-                    proposal.retrieval_hits, proposal.retrieval_books = info.hits, info.books
-                    proposal.retrieval_kind = info.best_kind
+                    # A retrieved aggregate of the cells above is re-pointed at this sheet's block too.
+                    for text in [candidate.formula, *_reblocked(candidate.formula, view, blocks)]:
+                        add(Candidate(text, 0.0, 0.0, "retrieval"))
+                        proposal = proposals[canonical_formula(text)]
+                        proposal.retrieval_hits += info.hits
+                        proposal.retrieval_books = max(proposal.retrieval_books, info.books)
+                        proposal.retrieval_kind = min(proposal.retrieval_kind, info.best_kind)
             if "retrieval" in self.sources and setting == CONTEXT_FORMULAS:
                 retrieved, infos = workbook_candidates(view, values.labels)
                 for candidate in retrieved:
@@ -213,6 +219,9 @@ class Suggester:
                 execution = executions[key]
                 if execution.formula is None or execution.reads_target:
                     continue
+                if (execution.empty_reads and not _handles_blanks(execution)
+                        and not _reads_any(execution, view, pending)):
+                    continue  # computes from nothing (and no cell it reads is being filled in this call)
                 scored.append(Scored(proposal, execution,
                                      candidate_features(proposal, execution, tests, view, facts, prior)))
             out.append(scored)
@@ -265,6 +274,65 @@ class Suggester:
                 for s in ranked
             ])
         return results
+
+
+def _handles_blanks(execution: Execution) -> bool:
+    """A formula written for empty inputs (``IF(D11="",0,…)``, ``ISBLANK``) may read only empty cells."""
+    assert execution.formula is not None
+    return any(t in ('""', "ISBLANK(") for t in execution.formula.sketch)
+
+
+def _reads_any(execution: Execution, view: TargetView, cells: set[tuple[int, int]]) -> bool:
+    """Whether the candidate reads one of ``cells`` (other than the target) on the target's sheet."""
+    assert execution.formula is not None
+    origin = (view.row, view.col)
+    for ref in execution.formula.ranges:
+        if ref.start is None or (ref.sheet is not None and ref.sheet.casefold() != view.sheet.name.casefold()):
+            continue
+        r1, c1 = ref.start.position(origin)
+        r2, c2 = ref.end.position(origin) if ref.end is not None else (r1, c1)
+        if None in (r1, c1, r2, c2):
+            continue
+        assert r1 is not None and c1 is not None and r2 is not None and c2 is not None
+        if any(min(r1, r2) <= r <= max(r1, r2) and min(c1, c2) <= c <= max(c1, c2)
+               for r, c in cells if (r, c) != origin):
+            return True
+    return False
+
+
+_AGGREGATE_SKETCHES = {("SUM(", "RANGE", ")"), ("AVERAGE(", "RANGE", ")"), ("MIN(", "RANGE", ")"),
+                       ("MAX(", "RANGE", ")"), ("COUNT(", "RANGE", ")")}
+
+
+def _blocks(view: TargetView) -> list[str]:
+    """The areas the aggregate source sums above the target (``D2:D9``), in its order."""
+    areas = []
+    for candidate in aggregate_candidates(view):
+        text = candidate.formula
+        if text.startswith("=SUM(") and ":" in text and "$" not in text:
+            areas.append(text[5:-1])
+    return areas
+
+
+def _reblocked(text: str, view: TargetView, blocks: list[str]) -> list[str]:
+    """``=SUM(D5:D9)`` found by retrieval, as ``=SUM(D2:D9)`` over this sheet's block above."""
+    try:
+        formula = parse_formula(text, (view.row, view.col))
+    except (FormulaError, ValueError):
+        return []
+    if formula.sketch not in _AGGREGATE_SKETCHES or formula.ranges[0].end is None:
+        return []
+    ref = formula.ranges[0]
+    assert ref.start is not None and ref.end is not None
+    if ref.sheet is not None or ref.start.col != 0 or ref.end.col != 0 or ref.end.row != -1:
+        return []
+    name = formula.sketch[0]
+    out = []
+    for area in blocks:
+        moved = f"={name}{area})"
+        if moved != text:
+            out.append(moved)
+    return out
 
 
 def _add(proposals: dict[str, Proposal], candidate: Candidate, rank: int | None = None) -> None:
