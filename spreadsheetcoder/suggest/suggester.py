@@ -169,8 +169,9 @@ class Suggester:
                 add(Candidate(candidate.formula, candidate.logprob, candidate.confidence, "model"), rank)
             if index is not None:
                 self._neighbours(view, index, add)
+            aggregates = aggregate_candidates(view)
             if "aggregate" in self.sources:
-                for candidate in aggregate_candidates(view):
+                for candidate in aggregates:
                     add(candidate)
             if "arithmetic" in self.sources:
                 for candidate in arithmetic_candidates(view, siblings, constant_cells(view, values)):
@@ -181,7 +182,7 @@ class Suggester:
             if "retrieval" in self.sources and self.retrieval is not None:
                 retrieved, infos = retrieval_candidates(view, self.retrieval,
                                                        leave_out.retrieval if leave_out is not None else None)
-                blocks = _blocks(view)
+                blocks = _blocks(aggregates)
                 for candidate in retrieved:
                     info = infos[candidate.formula]
                     # A retrieved aggregate of the cells above is re-pointed at this sheet's block too.
@@ -304,10 +305,10 @@ _AGGREGATE_SKETCHES = {("SUM(", "RANGE", ")"), ("AVERAGE(", "RANGE", ")"), ("MIN
                        ("MAX(", "RANGE", ")"), ("COUNT(", "RANGE", ")")}
 
 
-def _blocks(view: TargetView) -> list[str]:
+def _blocks(aggregates: list[Candidate]) -> list[str]:
     """The areas the aggregate source sums above the target (``D2:D9``), in its order."""
     areas = []
-    for candidate in aggregate_candidates(view):
+    for candidate in aggregates:
         text = candidate.formula
         if text.startswith("=SUM(") and ":" in text and "$" not in text:
             areas.append(text[5:-1])
