@@ -38,12 +38,13 @@ from spreadsheetcoder.suggest.predictor import FormulaPredictor
 ROWS = 300
 
 
-def build_workbook() -> Workbook:
+def build_workbook(rows: int = ROWS) -> Workbook:
+    """Orders with a revenue formula filled down (column F); column G (Tax) is left empty."""
     sheet = Sheet("Orders")
     for col, title in enumerate(["Date", "Region", "Product", "Units", "Price", "Revenue", "Tax"], start=1):
         sheet.set(1, col, Cell(title, CellType.STRING))
     regions = ["North", "South", "East", "West"]
-    for r in range(2, ROWS + 2):
+    for r in range(2, rows + 2):
         sheet.set(r, 1, Cell(dt.datetime(2024, 1, 1) + dt.timedelta(days=r), CellType.DATE))
         sheet.set(r, 2, Cell(regions[r % 4], CellType.STRING))
         sheet.set(r, 3, Cell(f"Item {r % 17}", CellType.STRING))

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 
 import torch
+from predict_cost import build_workbook as order_book  # benchmarks/ is on sys.path when run as a script
 
 from spreadsheetcoder.sheet import Cell, CellType, Sheet, Workbook
 from spreadsheetcoder.suggest import FormulaPredictor, load_suggester
@@ -37,22 +38,14 @@ Predict = Callable[[Workbook, Sheet, Sequence[tuple[int, int]], str, int], list[
 
 
 def build_workbook() -> Workbook:
-    sheet = Sheet("Orders")
-    for col, title in enumerate(["Date", "Region", "Product", "Units", "Price", "Revenue", "Tax"], start=1):
-        sheet.set(1, col, Cell(title, CellType.STRING))
-    regions = ["North", "South", "East", "West"]
+    """predict_cost.py's order sheet, 1,000 rows, with the tax column filled down."""
+    book = order_book(ROWS)
+    sheet = book.sheets[0]
     for r in range(2, ROWS + 2):
-        sheet.set(r, 1, Cell(dt.datetime(2024, 1, 1) + dt.timedelta(days=r), CellType.DATE))
-        sheet.set(r, 2, Cell(regions[r % 4], CellType.STRING))
-        sheet.set(r, 3, Cell(f"Item {r % 17}", CellType.STRING))
-        sheet.set(r, 4, Cell(float(r % 23 + 1), CellType.NUMBER))
-        sheet.set(r, 5, Cell(float(r % 7) + 0.99, CellType.NUMBER))
-        sheet.set(r, 6, Cell((r % 23 + 1) * (r % 7 + 0.99), CellType.NUMBER, formula=f"=D{r}*E{r}"))
-        sheet.set(r, 7, Cell((r % 23 + 1) * (r % 7 + 0.99) * 0.2, CellType.NUMBER, formula=f"=F{r}*Inputs!$B$1"))
-    inputs = Sheet("Inputs")
-    inputs.set(1, 1, Cell("Tax rate", CellType.STRING))
-    inputs.set(1, 2, Cell(0.2, CellType.NUMBER))
-    return Workbook("bench.xlsx", [sheet, inputs], {"TaxRate": "Inputs!$B$1"})
+        revenue = sheet.get(r, 6)
+        assert revenue is not None and isinstance(revenue.value, float)
+        sheet.set(r, 7, Cell(revenue.value * 0.2, CellType.NUMBER, formula=f"=F{r}*Inputs!$B$1"))
+    return book
 
 
 def measure(name: str, predict: Predict, args: argparse.Namespace) -> dict[str, object]:
