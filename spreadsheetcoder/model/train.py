@@ -215,6 +215,9 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
     dev_set = _dataset(options.data, "dev", options.covered_only, config.radius)
     if len(train_set) == 0:
         raise ConfigError(f"{options.data} has no training examples")
+    if config.encoder == "features":
+        train_set.use_features(config.cell_features, progress=progress if rank == 0 else False)
+        dev_set.use_features(config.cell_features, progress=False)
     model.to(device)
     batcher = Batcher(config)
     loader = make_loader(train_set, options.batch_size, shuffle=options.shuffle, distributed=world > 1, seed=options.seed,
@@ -225,7 +228,8 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
     if options.epochs is not None:
         total = min(total, max(1, int(options.epochs * len(loader))))
 
-    bert_params = list(model.encoder.bert.parameters())
+    bert = getattr(model.encoder, "bert", None)
+    bert_params = list(bert.parameters()) if bert is not None else []
     bert_ids = {id(p) for p in bert_params}
     other = [p for p in model.parameters() if id(p) not in bert_ids]
     optimizer = torch.optim.AdamW([
@@ -295,7 +299,9 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
                     last = {"step": step, "epoch": epoch, "loss": round(loss.item(), 5),
                             "token_accuracy": round(float(output.token_accuracy), 4),
                             "grad_norm": round(float(grad_norm), 4), "lr": scheduler.get_last_lr()[-1],
-                            "examples_per_s": round(examples / elapsed, 2), "chunks": int(batch["chunk_tokens"].shape[0])}
+                            "examples_per_s": round(examples / elapsed, 2)}
+                    if "chunk_tokens" in batch:
+                        last["chunks"] = int(batch["chunk_tokens"].shape[0])
                     bar.set_postfix(loss=last["loss"], acc=last["token_accuracy"])
                     assert metrics_file is not None
                     metrics_file.write(json.dumps(last) + "\n")

@@ -29,10 +29,11 @@ from ..constants import (
     TAG_PAD,
 )
 from ..context import SheetContext
-from ..errors import FormulaError
+from ..errors import ConfigError, FormulaError
 from ..formula import canonical_formula, render_formula
 from ..model.batching import Batcher, to_device
 from ..model.beam import Grammar, beam_search, confidence
+from ..model.cellfeatures import CellFeatures, CellFeaturizer
 from ..model.chunks import EMPTY_TEXT, MASK_TEXT, PAD_TEXT
 from ..model.modeling import SpreadsheetCoder
 from ..pretrained import CellTokenizer
@@ -56,8 +57,11 @@ __all__ = ["FormulaPredictor", "WorkbookSource"]
 class WorkbookSource:
     """``CellSource`` over one workbook's sheets (indexed by tab position) in one context setting."""
 
-    def __init__(self, workbook: Workbook, setting: str, tokenizer: CellTokenizer, max_tokens: int = 12) -> None:
+    def __init__(self, workbook: Workbook, setting: str, tokenizer: CellTokenizer, max_tokens: int = 12,
+                 featurizer: CellFeaturizer | None = None) -> None:
         self.workbook = workbook
+        self.featurizer = featurizer
+        self.strings: list[str] = [TAG_EMPTY, TAG_PAD, TAG_MASK]  # text of each id (features encoder)
         self.contexts = [SheetContext(sheet, setting) for sheet in workbook.sheets]
         self.tokenizer = tokenizer
         self.pointer_tokenizer = CellTokenizer(tokenizer.path, max_tokens=POINTER_TOKENS)
@@ -91,11 +95,25 @@ class WorkbookSource:
                 new.append(text)
             out[k] = index
         if new:
-            self.table = np.concatenate([self.table, self._tokens(new)])
+            self.strings += new
+            if self.featurizer is None:
+                self.table = np.concatenate([self.table, self._tokens(new)])
         return out[inverse.reshape(-1)].reshape(rows.shape)
 
     def text_tokens(self, text_ids: np.ndarray) -> np.ndarray:
         return self.table[text_ids]
+
+    def text_features(self, text_ids: np.ndarray) -> CellFeatures:
+        if self.featurizer is None:
+            raise ConfigError("this source was built without a featurizer (the model has the chunk encoder)")
+        return self.featurizer.cell_features([self.strings[i] for i in np.asarray(text_ids).tolist()])
+
+    def pointer_vectors(self, book: int) -> tuple[np.ndarray, np.ndarray]:
+        """``book`` is the sheet index whose visible names are asked, as in ``pointer_tokens``."""
+        if self.featurizer is None:
+            raise ConfigError("this source was built without a featurizer (the model has the chunk encoder)")
+        views = [sheet_view(s.name, sheet_head(s)) for s in self.workbook.sheets]
+        return self.featurizer.vectors(views), self.featurizer.vectors(self.names(self.workbook.sheets[book].name))
 
     def names(self, sheet: str) -> list[str]:
         if sheet not in self._names:
@@ -154,6 +172,8 @@ class FormulaPredictor:
         self.beam = beam
         self.batch_size = batch_size
         self.tokenizer = CellTokenizer()
+        # Features encoder: one featurizer per predictor, so a text is embedded once per process.
+        self.featurizer = CellFeaturizer(self.config.cell_features) if self.config.encoder == "features" else None
         self.batcher = Batcher(self.config, self.tokenizer)
         self.grammar = Grammar(self.config.sketch_vocab, self.config.range_vocab, self.config.max_sketch_tokens,
                                self.config.max_range_groups)
@@ -172,7 +192,8 @@ class FormulaPredictor:
 
     def _workbook(self, workbook: Workbook, setting: str) -> tuple[WorkbookSource, AnchorIndex]:
         if self._source is None or self._source[0] != id(workbook) or self._source[1] != setting:
-            self._source = (id(workbook), setting, WorkbookSource(workbook, setting, self.tokenizer),
+            self._source = (id(workbook), setting,
+                            WorkbookSource(workbook, setting, self.tokenizer, featurizer=self.featurizer),
                             AnchorIndex(workbook))
             self._cells.clear()
             self._pointer_keys.clear()
@@ -264,6 +285,8 @@ class FormulaPredictor:
     def _encode(self, inputs: dict[str, Any], sheet_index: int) -> Any:
         """Encode a batch, reusing cached chunk encodings of this workbook and caching the new ones."""
         encoder = self.model.encoder
+        if self.featurizer is not None:  # features encoder: the cell features are cached by text
+            return encoder(inputs)
         keys = [k.tobytes() for k in inputs["chunk_keys"]]
         n_slots = int(inputs["n_slots"])
         known = {k: self._cells[k] for k in keys if k in self._cells}
