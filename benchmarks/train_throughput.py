@@ -1,10 +1,12 @@
 """Training throughput of a preset on this machine's device; print one JSON object.
 
-    python benchmarks/train_throughput.py --data cache/KEY --preset real [--batch-size 32] [--steps 30]
+    python benchmarks/train_throughput.py --data cache/KEY --preset tiny --preset cpu --preset real [--steps 30]
 
-Runs ``--warmup`` steps, then times ``--steps`` optimizer steps (forward, backward, AdamW) on
-batches of neighbouring targets (``group=sheet``, as training does), with bf16 autocast on CUDA.
-Reports examples/s, BERT chunks per batch and peak GPU memory.
+For each preset, in turn (one heavy job at a time): runs ``--warmup`` steps, then times ``--steps``
+optimizer steps (forward, backward, AdamW) on batches of neighbouring targets (``group=sheet``, as
+training does), with bf16 autocast on CUDA. Reports examples/s, BERT chunks per batch (chunk
+encoder) and peak GPU memory, one JSON object per preset. The ``cpu`` preset's cell features are
+computed first if the cache lacks them (not timed).
 """
 
 from __future__ import annotations
@@ -19,26 +21,40 @@ import torch
 
 from spreadsheetcoder.data.dataset import FormulaDataset, make_loader
 from spreadsheetcoder.model.batching import Batcher, DatasetCollator, to_device
-from spreadsheetcoder.model.configuration import SpreadsheetCoderConfig
+from spreadsheetcoder.model.configuration import PRESETS, SpreadsheetCoderConfig
 from spreadsheetcoder.model.modeling import SpreadsheetCoder
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="training cache folder")
-    parser.add_argument("--preset", default="real", choices=("tiny", "small", "real"))
+    parser.add_argument("--preset", action="append", choices=sorted(PRESETS),
+                        help="preset to time (repeat for several; default: cpu)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="model config override for every preset, e.g. cell_dim=48 (JSON values)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--workers", type=int, default=4, help="DataLoader worker processes")
     args = parser.parse_args()
 
+    overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+    for preset in args.preset or ["cpu"]:
+        print(json.dumps(measure(args, preset, overrides)), flush=True)
+
+
+def measure(args: argparse.Namespace, preset: str, overrides: dict[str, object]) -> dict[str, object]:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     bf16 = device.type == "cuda"
+    torch.manual_seed(0)
     data = FormulaDataset(args.data, "train")
     data.indices = data.indices[data.examples["covered"][data.indices]]
-    config = SpreadsheetCoderConfig.preset(args.preset, sketch_vocab=data.sketch_vocab.tokens,
-                                           range_vocab=data.range_vocab.tokens)
+    config = SpreadsheetCoderConfig.preset(preset, sketch_vocab=data.sketch_vocab.tokens,
+                                           range_vocab=data.range_vocab.tokens, **overrides)
+    data = FormulaDataset(args.data, "train", window_radius=config.radius)
+    data.indices = data.indices[data.examples["covered"][data.indices]]
+    if config.encoder == "features":
+        data.use_features(config.cell_features)
     model = SpreadsheetCoder(config).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     loader = make_loader(data, args.batch_size, collate_fn=DatasetCollator(Batcher(config), data), group="sheet",
@@ -61,18 +77,19 @@ def main() -> None:
         loss.backward()
         optimizer.step()
         examples += int(batch["out_ids"].shape[0])
-        chunks.append(int(batch["chunk_tokens"].shape[0]))
+        if "chunk_tokens" in batch:
+            chunks.append(int(batch["chunk_tokens"].shape[0]))
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    print(json.dumps({
-        "preset": args.preset, "parameters": model.num_parameters(), "device": torch.cuda.get_device_name()
+    return {
+        "preset": preset, "overrides": overrides, "parameters": model.num_parameters(), "device": torch.cuda.get_device_name()
         if device.type == "cuda" else f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "batch_size": args.batch_size, "steps": args.steps, "examples_per_s": round(examples / seconds, 2),
-        "seconds_per_step": round(seconds / args.steps, 3), "chunks_per_batch": round(sum(chunks) / len(chunks)),
+        "seconds_per_step": round(seconds / args.steps, 3), "chunks_per_batch": round(sum(chunks) / len(chunks)) if chunks else None,
         "peak_gpu_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device.type == "cuda" else None,
-        "bf16": bf16,
-    }))
+        "bf16": bf16, "torch_threads": torch.get_num_threads(),
+    }
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ repositories and licences of the workbooks it was built from.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from spreadsheetcoder.data.extract import find_workbooks
+from spreadsheetcoder.data.manifest import has_licence, read_manifest
 from spreadsheetcoder.data.split import WorkbookSplitter
 from spreadsheetcoder.errors import WorkbookError
 from spreadsheetcoder.formula import parse_formula
@@ -34,16 +34,6 @@ from spreadsheetcoder.suggest.sources.retrieval import RetrievalIndex, workbook_
 
 # Sketches kept in the prior (the most widespread, each in at least two workbooks).
 MAX_SKETCHES = 5000
-
-
-def manifest(root: Path) -> dict[str, dict[str, str]]:
-    with open(root / "MANIFEST.tsv", encoding="utf-8") as f:
-        return {row["file"]: row for row in csv.DictReader(f, delimiter="\t")}
-
-
-def has_licence(row: dict[str, str] | None) -> bool:
-    licence = (row or {}).get("license_of_repo", "").strip().lower()
-    return bool(licence) and not licence.startswith("no ")
 
 
 def items(files: list[tuple[Path, str]], stats: Counter[str],
@@ -69,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                              "whose very large energy models would take an hour to index on two cores)")
     args = parser.parse_args(argv)
     root = args.corpus
-    rows = manifest(root)
+    rows = read_manifest(root)
     splitter = WorkbookSplitter(root / "SPLITS.tsv")
     files = [(p, p.relative_to(root).as_posix()) for p in find_workbooks(root)]
     skip = set(filter(None, args.skip_folders.split(",")))

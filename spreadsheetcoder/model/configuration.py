@@ -150,7 +150,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # The first two layers of MiniLM: what a 2-core CPU can fine-tune in an hour.
     "small": {"bert": "pretrained", "bert_layers": 2, "d_model": 192, "max_cell_tokens": 5},
     # Frozen MiniLM cell features, trainable row/column views: trains on a 2-core CPU (the shipped model).
-    "cpu": {"encoder": "features", "cell_dim": 96, "line_layers": 1, "line_heads": 4, "d_model": 128,
+    "cpu": {"encoder": "features", "cell_dim": 32, "line_layers": 1, "line_heads": 2, "d_model": 128,
             "dropout": 0.1},
     # The paper's architecture on all six pretrained layers (train on a GPU).
     "real": {"bert": "pretrained", "bert_layers": 6, "d_model": 256, "max_cell_tokens": 6},

@@ -65,10 +65,10 @@ class FormulaDecoder(nn.Module):
         ranges = self.range_embedding(torch.where(is_range, ids, 0))
         return torch.where(is_range[..., None], ranges, sketch) + self.stage_embedding(is_range.long())
 
-    def step(self, enc: EncoderOutput, ids: torch.Tensor, is_range: torch.Tensor,
-             state: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        """Run ``T`` steps: ``ids``/``is_range`` ``(B, T)`` -> sketch logits ``(B, T, Vs)``, range logits
-        ``(B, T, Vr)`` and the new LSTM state. ``enc`` tensors have batch ``B``."""
+    def hidden(self, enc: EncoderOutput, ids: torch.Tensor, is_range: torch.Tensor,
+               state: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Run ``T`` steps: ``ids``/``is_range`` ``(B, T)`` -> the heads' input ``(B, T, d)`` and the new
+        LSTM state. ``enc`` tensors have batch ``B``."""
         x = self.embed(ids, is_range)  # (B, T, d)
         context = enc.summary[:, None, :].expand_as(x)
         out, state = self.lstm(torch.cat([x, context], dim=-1), state)  # (B, T, d)
@@ -76,10 +76,31 @@ class FormulaDecoder(nn.Module):
         scores = torch.einsum("btd,bnd->btn", q, enc.memory) / enc.memory.shape[-1] ** 0.5
         scores = scores.masked_fill(~enc.memory_mask[:, None, :], NEG)
         attended = torch.einsum("btn,bnd->btd", F.softmax(scores, dim=-1), enc.memory)
-        h = self.dropout(torch.tanh(self.combine(torch.cat([out, attended], dim=-1))))
-        sketch_logits = self.sketch_head(h)
-        range_logits = self._range_logits(h, enc)
-        return sketch_logits, range_logits, state
+        return self.dropout(torch.tanh(self.combine(torch.cat([out, attended], dim=-1)))), state
+
+    def step(self, enc: EncoderOutput, ids: torch.Tensor, is_range: torch.Tensor,
+             state: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """``hidden``, then both heads at every step: sketch logits ``(B, T, Vs)``, range logits
+        ``(B, T, Vr)`` and the new LSTM state (beam search)."""
+        h, state = self.hidden(enc, ids, is_range, state)
+        return self.sketch_head(h), self._range_logits(h, enc), state
+
+    def range_logits_at(self, h: torch.Tensor, enc: EncoderOutput, where: torch.Tensor) -> torch.Tensor:
+        """Range logits ``(N, Vr)`` of the ``N`` positions where ``where`` ``(B, T)`` is True only
+        (training: the output layer runs on range positions, not on every step of both stages)."""
+        logits = self.range_head(h[where])
+        q = self.pointer_query(h)
+        pointers: tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor], ...] = (
+            (self.sheet_slots, enc.sheets, enc.sheets_mask), (self.name_slots, enc.names, enc.names_mask))
+        for slots, keys, mask in pointers:
+            valid = slots >= 0
+            if not bool(valid.any()):
+                continue
+            k = valid.nonzero().squeeze(-1)
+            ptr = torch.einsum("btd,bkd->btk", q, keys[:, k]) / q.shape[-1] ** 0.5
+            ptr = ptr.masked_fill(~mask[:, None, k], NEG)[where]
+            logits = logits.index_copy(1, slots[k], ptr.to(logits.dtype))
+        return logits
 
     def _range_logits(self, h: torch.Tensor, enc: EncoderOutput) -> torch.Tensor:
         logits = self.range_head(h)  # (B, T, Vr)

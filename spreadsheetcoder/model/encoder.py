@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
-from transformers import BertConfig, BertModel
 
 from ..constants import MAX_HEADER_ROWS
 from ..pretrained import base_model_dir
@@ -22,12 +22,18 @@ from .configuration import SpreadsheetCoderConfig
 
 logger = logging.getLogger(__name__)
 
+if TYPE_CHECKING:
+    from transformers import BertModel
+
 __all__ = ["EncoderOutput", "TableEncoder", "build_bert"]
 
 
 def build_bert(config: SpreadsheetCoderConfig, load_weights: bool) -> BertModel:
     """The BERT of ``config``: MiniLM's first ``bert_layers`` layers (weights loaded from the
-    installed package when ``load_weights``), or a random BERT of the configured sizes."""
+    installed package when ``load_weights``), or a random BERT of the configured sizes.
+    ``transformers`` is imported here, not at module level: the features encoder never needs it."""
+    from transformers import BertConfig, BertModel
+
     if config.bert == "pretrained":
         path = base_model_dir()
         if load_weights:

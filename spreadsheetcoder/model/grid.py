@@ -98,8 +98,7 @@ class GridEncoder(nn.Module):
         self.project = nn.Linear(width * (3 if config.use_conv else 1), config.d_model)
         self.position = nn.Parameter(torch.zeros(self.rows * self.size, config.d_model))
         nn.init.normal_(self.position, std=0.02)
-        self.norm = nn.LayerNorm(config.d_model)
-        self.dropout = nn.Dropout(config.dropout)
+        self.norm = nn.LayerNorm(config.d_model)  # dropout acts on the cells (CellEncoder), not per window cell
         self.pointer = nn.Linear(EMBED_DIM, config.d_model)
 
     def forward(self, batch: dict[str, Any]) -> EncoderOutput:
@@ -120,7 +119,7 @@ class GridEncoder(nn.Module):
         x = torch.cat(views, dim=-1)
         if self.conv is not None:
             x = self.conv(x)
-        memory = self.dropout(self.norm(self.project(x).reshape(b, r * s, -1) + self.position))
+        memory = self.norm(self.project(x).reshape(b, r * s, -1) + self.position)
         target = (MAX_HEADER_ROWS + self.config.radius) * self.size + self.config.radius
         keys = self.pointer(batch["pointer_vectors"])
         sheets, sheets_mask = _pointer_keys(keys, batch["pointer_sheets"])

@@ -31,18 +31,21 @@ WEIGHTS_NAME = "model.safetensors"
 class ModelOutput:
     """Attributes:
         loss: mean token cross-entropy over both stages (when targets are given).
-        sketch_logits: ``(B, T, Vs)``; range_logits: ``(B, T, Vr)``.
+        sketch_logits: ``(B, T, Vs)``; range_logits: ``(B, T, Vr)`` (None in a teacher-forced pass
+            unless ``return_logits``).
         token_accuracy: share of target tokens predicted right under teacher forcing.
         loss_sum, tokens: the summed token loss and the token count behind ``loss`` (data-parallel
             training divides by the global count, so N processes take exactly the step of one).
+        predictions: ``(B, T)`` the argmax of the stage's head at each target position (0 elsewhere).
     """
 
     loss: torch.Tensor | None
-    sketch_logits: torch.Tensor
-    range_logits: torch.Tensor
+    sketch_logits: torch.Tensor | None
+    range_logits: torch.Tensor | None
     token_accuracy: torch.Tensor | None = None
     loss_sum: torch.Tensor | None = None
     tokens: torch.Tensor | None = None
+    predictions: torch.Tensor | None = None
 
 
 class SpreadsheetCoder(nn.Module):
@@ -71,26 +74,36 @@ class SpreadsheetCoder(nn.Module):
     def encode(self, batch: dict[str, Any]) -> EncoderOutput:
         return self.encoder(batch)
 
-    def forward(self, batch: dict[str, Any]) -> ModelOutput:
-        """Teacher-forced pass. ``batch`` comes from ``Batcher.collate``; the loss needs ``out_ids``."""
+    def forward(self, batch: dict[str, Any], *, return_logits: bool = False) -> ModelOutput:
+        """Teacher-forced pass. ``batch`` comes from ``Batcher.collate``; the loss needs ``out_ids``.
+
+        With targets, each head runs only on the positions of its stage (the output layers are the
+        largest matrices of a step); ``return_logits`` (or no targets) also gives both heads' logits
+        at every position.
+        """
         enc = self.encode(batch)
         state = self.decoder.initial_state(enc)
-        sketch_logits, range_logits, _ = self.decoder.step(enc, batch["in_ids"], batch["in_range"], state)
+        h, _ = self.decoder.hidden(enc, batch["in_ids"], batch["in_range"], state)
+        full = return_logits or "out_ids" not in batch
+        sketch_logits = self.decoder.sketch_head(h) if full else None
+        range_logits = self.decoder._range_logits(h, enc) if full else None
         if "out_ids" not in batch:
             return ModelOutput(None, sketch_logits, range_logits)
         out_ids, out_range, mask = batch["out_ids"], batch["out_range"], batch["out_mask"]
-        sketch_loss = F.cross_entropy(sketch_logits.float().transpose(1, 2), torch.where(out_range, 0, out_ids),
-                                      ignore_index=0, reduction="none")
-        range_loss = F.cross_entropy(range_logits.float().transpose(1, 2), torch.where(out_range, out_ids, 0),
-                                     ignore_index=0, reduction="none")
-        token_loss = torch.where(out_range, range_loss, sketch_loss)
-        loss_sum = (token_loss * mask).sum()
+        at_sketch, at_range = mask & ~out_range, mask & out_range
+        sketch_rows = self.decoder.sketch_head(h[at_sketch]).float()
+        range_rows = self.decoder.range_logits_at(h, enc, at_range).float()
+        sketch_loss = F.cross_entropy(sketch_rows, out_ids[at_sketch], reduction="sum")
+        range_loss = F.cross_entropy(range_rows, out_ids[at_range], reduction="sum")
+        loss_sum = sketch_loss + range_loss
         tokens = mask.sum()
         loss = loss_sum / tokens.clamp(min=1)
         with torch.no_grad():
-            pred = torch.where(out_range, range_logits.argmax(-1), sketch_logits.argmax(-1))
+            pred = torch.zeros_like(out_ids)
+            pred[at_sketch] = sketch_rows.argmax(-1)
+            pred[at_range] = range_rows.argmax(-1)
             accuracy = ((pred == out_ids) & mask).sum() / tokens.clamp(min=1)
-        return ModelOutput(loss, sketch_logits, range_logits, accuracy, loss_sum, tokens)
+        return ModelOutput(loss, sketch_logits, range_logits, accuracy, loss_sum, tokens, pred)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -154,7 +154,7 @@ def evaluate_loss(model: SpreadsheetCoder, dataset: FormulaDataset, batcher: Bat
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             out = model(batch)
         mask = batch["out_mask"]
-        pred = torch.where(batch["out_range"], out.range_logits.argmax(-1), out.sketch_logits.argmax(-1))
+        pred = out.predictions
         right = (pred == batch["out_ids"]) | ~mask
         n = mask.sum().item()
         assert out.loss is not None
