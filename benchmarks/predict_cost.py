@@ -60,7 +60,7 @@ def build_workbook(rows: int = ROWS) -> Workbook:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--preset", choices=("tiny", "small", "real"), help="untrained model of this preset")
+    group.add_argument("--preset", choices=("cpu", "tiny", "small", "real"), help="untrained model of this preset")
     group.add_argument("--model", type=Path, help="a trained checkpoint folder")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch CPU threads")
     parser.add_argument("--max-steps", type=int, default=18, help="decoder steps of an untrained model's beam")
@@ -121,6 +121,8 @@ def main() -> None:
         "fill_ms_per_cell": round(fill * 1000 / args.fill, 1),
         "fill_chunks_encoded": fresh.stats["chunks_encoded"],
         "fill_chunks_requested": fresh.stats["chunks_requested"],
+        # features encoder: distinct texts through MiniLM (the cold request loads it and embeds them)
+        "texts_embedded": predictor.featurizer.computed if predictor.featurizer is not None else None,
         "date": dt.date.today().isoformat(),
     }))
 

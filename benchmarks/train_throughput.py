@@ -28,8 +28,9 @@ from spreadsheetcoder.model.modeling import SpreadsheetCoder
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="training cache folder")
-    parser.add_argument("--preset", action="append", choices=sorted(PRESETS),
-                        help="preset to time (repeat for several; default: cpu)")
+    parser.add_argument("--preset", action="append", metavar="NAME[:STEPS]",
+                        help=f"preset to time, of {sorted(PRESETS)}, optionally with its own step count "
+                             "(real:3 on a CPU); repeat for several (default: cpu)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="model config override for every preset, e.g. cell_dim=48 (JSON values)")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -39,11 +40,14 @@ def main() -> None:
     args = parser.parse_args()
 
     overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
-    for preset in args.preset or ["cpu"]:
-        print(json.dumps(measure(args, preset, overrides)), flush=True)
+    for item in args.preset or ["cpu"]:
+        preset, _, steps = item.partition(":")
+        if preset not in PRESETS:
+            parser.error(f"unknown preset {preset!r}; presets: {sorted(PRESETS)}")
+        print(json.dumps(measure(args, preset, overrides, int(steps) if steps else args.steps)), flush=True)
 
 
-def measure(args: argparse.Namespace, preset: str, overrides: dict[str, object]) -> dict[str, object]:
+def measure(args: argparse.Namespace, preset: str, overrides: dict[str, object], steps: int) -> dict[str, object]:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     bf16 = device.type == "cuda"
     torch.manual_seed(0)
@@ -63,7 +67,7 @@ def measure(args: argparse.Namespace, preset: str, overrides: dict[str, object])
     chunks = []
     examples = 0
     start = 0.0
-    for step in range(args.warmup + args.steps):
+    for step in range(args.warmup + steps):
         if step == args.warmup:
             if device.type == "cuda":
                 torch.cuda.synchronize()
@@ -85,8 +89,8 @@ def measure(args: argparse.Namespace, preset: str, overrides: dict[str, object])
     return {
         "preset": preset, "overrides": overrides, "parameters": model.num_parameters(), "device": torch.cuda.get_device_name()
         if device.type == "cuda" else f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-        "batch_size": args.batch_size, "steps": args.steps, "examples_per_s": round(examples / seconds, 2),
-        "seconds_per_step": round(seconds / args.steps, 3), "chunks_per_batch": round(sum(chunks) / len(chunks)) if chunks else None,
+        "batch_size": args.batch_size, "steps": steps, "examples_per_s": round(examples / seconds, 2),
+        "seconds_per_step": round(seconds / steps, 3), "chunks_per_batch": round(sum(chunks) / len(chunks)) if chunks else None,
         "peak_gpu_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device.type == "cuda" else None,
         "bf16": bf16, "torch_threads": torch.get_num_threads(),
     }

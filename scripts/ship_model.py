@@ -37,6 +37,24 @@ def figures(path: str | None) -> dict:
     return out
 
 
+def training_record(run: Path) -> dict:
+    """The run's options, steps, wall time and best dev loss (from ``train_config.json`` and
+    ``metrics.jsonl``), or {} when the model folder is not inside a run folder."""
+    if not (run / "train_config.json").is_file():
+        return {}
+    options = json.loads((run / "train_config.json").read_text(encoding="utf-8"))
+    metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    evals = [m for m in metrics if "dev_loss" in m]
+    best = min(evals, key=lambda m: m["dev_loss"]) if evals else {}
+    steps = [m for m in metrics if "examples_per_s" in m]
+    return {"options": {k: options[k] for k in ("preset", "model", "batch_size", "lr", "weight_decay", "warmup_steps",
+                                                 "max_steps", "max_per_workbook", "seed") if k in options},
+            "steps": steps[-1]["step"] if steps else None,
+            "examples_per_s": steps[-1]["examples_per_s"] if steps else None,
+            "best_dev_loss": best.get("dev_loss"), "best_step": best.get("step"),
+            "last_train_loss": steps[-1]["loss"] if steps else None}
+
+
 def demo_hits(model_dir: Path) -> dict:
     """Top-1 / top-5 exact matches (canonical form) on the fill demos' blanked cells, per context
     setting, of the suggestion pipeline shipped with the model (as ``predict`` answers)."""
@@ -74,23 +92,38 @@ def main() -> None:
     args = parser.parse_args()
     model = SpreadsheetCoder.from_pretrained(args.model)
     out = Path(args.out)
-    if out.exists():
-        shutil.rmtree(out)
-    model.save_pretrained(out, dtype=torch.float16)
+    # Replace the weights and config only: the pipeline's files (ranker, retrieval index) stay, and
+    # so does the card's "pipeline" section.
+    previous = json.loads((out / CARD_NAME).read_text(encoding="utf-8")) if (out / CARD_NAME).is_file() else {}
+    tmp = out.with_name(out.name + ".new")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, dtype=torch.float16)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "model.safetensors"):
+        (tmp / name).replace(out / name)
+    shutil.rmtree(tmp)
     params = sum(p.numel() for p in model.parameters())
     config = model.config
+    if config.encoder == "features":
+        name = f"spreadsheetcoder-features-{config.cell_features}-c{config.cell_dim}-d{config.d_model}"
+    else:
+        name = f"spreadsheetcoder-{'random' if config.bert == 'random' else 'minilm'}-{config.bert_layers}l-d{config.d_model}"
     card = {
-        "name": f"spreadsheetcoder-{'random' if config.bert == 'random' else 'minilm'}-{config.bert_layers}l-d{config.d_model}",
+        "name": name,
         "shipped": date.today().isoformat(),
         "parameters": params,
         "bytes": (out / "model.safetensors").stat().st_size,
         "context": config.context,
-        "bert": config.bert,
+        "encoder": config.encoder,
+        "bert": config.bert if config.encoder == "chunks" else f"frozen all-MiniLM-L6-v2 ({config.cell_features} cell features)",
         "notes": args.notes,
+        "training": training_record(Path(args.model).parent),
         "dev": figures(args.eval),
         "dev_formulas": figures(args.eval_formulas),
         "demo": demo_hits(out),
     }
+    if "pipeline" in previous:
+        card["pipeline"] = previous["pipeline"]
     (out / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(card, indent=2))
 

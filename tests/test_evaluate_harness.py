@@ -21,7 +21,7 @@ from tests.sheets import sample_books
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
 METRIC_KEYS = {"targets", "exec_checked", *METRICS}
-TOP_KEYS = ["targets", "workbooks", "failed", "split", "context", "k", "model", "baselines", "by_function",
+TOP_KEYS = ["targets", "workbooks", "failed", "split", "context", "k", "model", "coverage_gaps", "baselines", "by_function",
             "by_source", "by_reference_kind", "by_sketch_length", "macro_by_workbook"]
 
 

@@ -196,3 +196,21 @@ def test_beam_candidates_are_valid_formulas(overfit_checkpoint):
         for candidate in candidates:
             parse_formula(candidate.formula, (row, col))  # raises if it is not a valid formula
         assert all(np.isfinite(scores))
+
+
+def test_coverage_gap_names_what_the_vocabulary_lacks(overfit_checkpoint):
+    """A target the decoder cannot express is reported with the kind of its first missing token."""
+    from spreadsheetcoder.sheet import Cell, CellType
+    from spreadsheetcoder.targets import list_targets
+
+    folder, _ = overfit_checkpoint
+    predictor = FormulaPredictor(folder, beam=3)
+    book = read_workbook(SAMPLE_SHEETS / "timesheet.xlsx")
+    sheet = book.sheets[0]
+    sheet.set(40, 2, Cell(1.0, CellType.NUMBER, formula="=B2*1.23456789"))  # a literal never seen
+    sheet.set(41, 2, Cell(2.0, CellType.NUMBER, formula="=B2+B3"))
+    gaps = {(t.row, t.col): predictor.coverage_gap(book, sheet, t) for t in list_targets(sheet)}
+    assert gaps[(40, 2)] == "sketch:number"
+    assert all(gap is None or ":" in gap or gap == "unrepresentable" for gap in gaps.values())
+    assert predictor.covers(book, sheet, next(t for t in list_targets(sheet) if (t.row, t.col) == (41, 2))) \
+        == (gaps[(41, 2)] is None)

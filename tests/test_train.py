@@ -64,9 +64,11 @@ def _run(args: list[str], cwd: Path) -> None:
 
 
 @pytest.mark.slow
-def test_two_process_ddp_matches_one_process(sample_cache, tmp_path):
-    """torchrun --nproc_per_node=2 (gloo, CPU) takes the same steps as one process on the same batch."""
-    common = ["--config", "tiny", "--data", str(sample_cache), *SMALL, "--set", "limit_examples=32",
+@pytest.mark.parametrize("preset", ["tiny", "cpu"])
+def test_two_process_ddp_matches_one_process(sample_cache, tmp_path, preset):
+    """torchrun --nproc_per_node=2 (gloo, CPU) takes the same steps as one process on the same batch,
+    with either encoder (the cpu preset's cell features computed once, by rank 0)."""
+    common = ["--config", preset, "--data", str(sample_cache), *SMALL, "--set", "limit_examples=32",
               "--set", "shuffle=false", "--set", "max_steps=4", "--set", "warmup_steps=1", "--set", "lr=0.003"]
     _run([sys.executable, "-m", "spreadsheetcoder", "train", "--out", str(tmp_path / "one"), *common,
           "--set", "batch_size=32"], tmp_path)

@@ -118,9 +118,14 @@ def evaluate_sheet(
     records = []
     for i, target in enumerate(targets):
         origin = (target.row, target.col)
-        covered = None
+        covered = gap = None
         if predictor is not None:
-            covered = target.formula is not None and bool(predictor.covers(workbook, sheet, target))
+            gap_of = getattr(predictor, "coverage_gap", None)
+            if gap_of is not None:
+                gap = gap_of(workbook, sheet, target)
+                covered = gap is None
+            else:
+                covered = target.formula is not None and bool(predictor.covers(workbook, sheet, target))
         record: dict[str, Any] = {
             "sheet": sheet.name,
             "cell": format_a1(*origin),
@@ -132,6 +137,7 @@ def evaluate_sheet(
             "representable": target.formula is not None,
             "reason": target.reason,
             "covered": covered,
+            "coverage_gap": gap,
         }
         with _emptied(sheet, origin):
             offered: dict[str, list[Candidate]] = {}
@@ -233,7 +239,8 @@ def evaluate_folder(
             (the suggestion pipeline, ``suggest.Suggester``) and its ablations.
 
     Returns:
-        ``{"targets", "workbooks", "failed", "split", "context", "k", "model" (with a predictor),
+        ``{"targets", "workbooks", "failed", "split", "context", "k", "model" and "coverage_gaps"
+        (with a predictor),
         "baselines": {"rule", "copy"}, "by_function", "by_source", "by_reference_kind",
         "by_sketch_length", "macro_by_workbook"}``; metric dicts as ``metrics.summarize``.
         Workbooks that cannot be read are skipped with a warning and counted in ``failed``.
@@ -267,6 +274,7 @@ def evaluate_folder(
     per_workbook: list[dict[str, Metrics]] = []
     source_counts: dict[str, dict[str, Counter[str]]] = {name: {"top1": Counter(), "right_top1": Counter()}
                                                            for name in extra}
+    gaps: Counter[str] = Counter()
     workbooks = failed = 0
     with ExitStack() as stack:
         out: IO[str] | None = None
@@ -291,6 +299,8 @@ def evaluate_folder(
                 for record in evaluate_sheet(book, sheet, targets, predictor=predictor, setting=setting, k=k,
                                              systems=extra):
                     record = {"workbook": rel, "source": source, **record}
+                    if record["coverage_gap"] is not None:
+                        gaps[record["coverage_gap"]] += 1
                     for system in systems_:
                         overall[system].add(record[system]["hits"])
                         mine[system].add(record[system]["hits"])
@@ -310,6 +320,8 @@ def evaluate_folder(
     }
     if predictor is not None:
         result["model"] = overall["model"].summarize()
+        # Why the model cannot express the targets it does not cover: share of all targets by cause.
+        result["coverage_gaps"] = {cause: round(c / n, 4) if n else 0.0 for cause, c in gaps.most_common()}
     for name in extra:
         result[name] = overall[name].summarize()
     if extra:

@@ -105,6 +105,24 @@ class SpreadsheetCoder(nn.Module):
             accuracy = ((pred == out_ids) & mask).sum() / tokens.clamp(min=1)
         return ModelOutput(loss, sketch_logits, range_logits, accuracy, loss_sum, tokens, pred)
 
+    def configure_optimizers(self, *, lr: float, bert_lr: float | None = None,
+                             weight_decay: float = 0.01) -> torch.optim.AdamW:
+        """AdamW with three groups: the BERT of the chunk encoder (``bert_lr``), the other matrices
+        (``lr``, ``weight_decay``), and biases, norms, embeddings and learned positions (``lr``, no
+        decay: shrinking them towards zero only hurts)."""
+        bert = getattr(self.encoder, "bert", None)
+        bert_ids = {id(p) for p in bert.parameters()} if bert is not None else set()
+        decay, no_decay = [], []
+        for name, param in self.named_parameters():
+            if id(param) in bert_ids:
+                continue
+            plain = param.ndim < 2 or "embedding" in name or name.endswith("position") or "norm" in name.lower()
+            (no_decay if plain else decay).append(param)
+        groups = [{"params": [p for p in self.parameters() if id(p) in bert_ids], "lr": bert_lr or lr},
+                  {"params": decay, "lr": lr, "weight_decay": weight_decay},
+                  {"params": no_decay, "lr": lr, "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, weight_decay=weight_decay)
+
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 

@@ -29,7 +29,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from ..data.dataset import FormulaDataset, make_loader
+from ..data.dataset import FormulaDataset, ensure_cell_features, make_loader
 from ..errors import ConfigError
 from .batching import Batcher, DatasetCollator, to_device
 from .configuration import SpreadsheetCoderConfig, build_strict
@@ -216,8 +216,12 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
     if len(train_set) == 0:
         raise ConfigError(f"{options.data} has no training examples")
     if config.encoder == "features":
-        train_set.use_features(config.cell_features, progress=progress if rank == 0 else False)
-        dev_set.use_features(config.cell_features, progress=False)
+        if rank == 0:  # computed once (first run on this cache), then every process maps the files
+            ensure_cell_features(options.data, config.cell_features, progress=progress)
+        if world > 1:
+            dist.barrier()
+        train_set.use_features(config.cell_features)
+        dev_set.use_features(config.cell_features)
     model.to(device)
     batcher = Batcher(config)
     loader = make_loader(train_set, options.batch_size, shuffle=options.shuffle, distributed=world > 1, seed=options.seed,
@@ -228,14 +232,7 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
     if options.epochs is not None:
         total = min(total, max(1, int(options.epochs * len(loader))))
 
-    bert = getattr(model.encoder, "bert", None)
-    bert_params = list(bert.parameters()) if bert is not None else []
-    bert_ids = {id(p) for p in bert_params}
-    other = [p for p in model.parameters() if id(p) not in bert_ids]
-    optimizer = torch.optim.AdamW([
-        {"params": bert_params, "lr": options.bert_lr or options.lr},
-        {"params": other, "lr": options.lr},
-    ], weight_decay=options.weight_decay)
+    optimizer = model.configure_optimizers(lr=options.lr, bert_lr=options.bert_lr, weight_decay=options.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, options.warmup_steps, total))
     step, best = 0, math.inf
     if options.resume and (checkpoint / "trainer_state.pt").is_file():

@@ -39,7 +39,7 @@ from ..model.modeling import SpreadsheetCoder
 from ..pretrained import CellTokenizer
 from ..sheet import Sheet, Workbook
 from ..targets import Target
-from ..vocab import RefContext, decode_formula, formula_tokens
+from ..vocab import UNK, RefContext, decode_formula, formula_tokens
 from .neighbours import (
     COPY_PRECISION,
     RUN_CONTINUATION_PRECISION,
@@ -52,6 +52,34 @@ from .types import Candidate
 logger = logging.getLogger(__name__)
 
 __all__ = ["FormulaPredictor", "WorkbookSource"]
+
+
+def _sketch_kind(token: str) -> str:
+    """Kind of a sketch token the vocabulary lacks (coverage reports)."""
+    if token.startswith('"'):
+        return "string"
+    if token[:1].isdigit() or token[:1] == ".":
+        return "number"
+    if token.endswith("("):
+        return "function"
+    if token.startswith("#"):
+        return "error-literal"
+    return "other"
+
+
+def _range_kind(token: str) -> str:
+    """Kind of a range token the vocabulary lacks (coverage reports)."""
+    if token == UNK:
+        return "unresolved-pointer"
+    if token[:1] in "rR" and token[1:2] in ("+", "-"):
+        return "row-offset"
+    if token[:1] in "cC" and token[1:2] in ("+", "-"):
+        return "col-offset"
+    if token[:1] == "R" and token[1:].isdigit():
+        return "absolute-row"
+    if token[:1] == "C" and token[1:].isdigit():
+        return "absolute-col"
+    return token.split(":", 1)[0] if ":" in token else "other"
 
 
 class WorkbookSource:
@@ -208,17 +236,29 @@ class FormulaPredictor:
                           tables=source.tables, own_table=own.name if own is not None else None)
 
     def covers(self, workbook: Workbook, sheet: Sheet, target: Target) -> bool:
+        return self.coverage_gap(workbook, sheet, target) is None
+
+    def coverage_gap(self, workbook: Workbook, sheet: Sheet, target: Target) -> str | None:
+        """Why the decoder cannot express ``target``'s formula (None when it can): the first
+        missing token's kind, e.g. ``sketch:number``, ``sketch:function``, ``range:row-offset``,
+        ``range:sheet-slot``; ``unrepresentable`` when the formula did not parse."""
         if target.formula is None:
-            return False
+            return "unrepresentable"
         source, anchors = self._workbook(workbook, self.config.context)
         header_rows = source.contexts[workbook.sheets.index(sheet)].header_rows(target.row, target.col)
         ctx = self.ref_context(workbook, sheet, target.row, target.col, header_rows, anchors)
         sketch, ranges = formula_tokens(target.formula, ctx)
-        if not (all(t in self._sketch_index for t in sketch) and all(t in self._range_index for t in ranges)):
-            return False
-        sheet_slots = sum(t.startswith("sheet:") and t != "sheet:=" and int(t[6:]) >= self.config.max_sheets for t in ranges)
-        name_slots = sum(t.startswith("name:") and int(t[5:]) >= self.config.max_names for t in ranges)
-        return sheet_slots == 0 and name_slots == 0
+        for token in sketch:
+            if token not in self._sketch_index:
+                return f"sketch:{_sketch_kind(token)}"
+        for token in ranges:
+            if token not in self._range_index:
+                return f"range:{_range_kind(token)}"
+        if any(t.startswith("sheet:") and t != "sheet:=" and int(t[6:]) >= self.config.max_sheets for t in ranges):
+            return "range:sheet-slot"
+        if any(t.startswith("name:") and int(t[5:]) >= self.config.max_names for t in ranges):
+            return "range:name-slot"
+        return None
 
     def predict_targets(self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], *,
                         setting: str | None = None, k: int = 5) -> list[list[Candidate]]:
