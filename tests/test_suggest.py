@@ -223,3 +223,21 @@ def test_a_candidate_reading_only_empty_cells_stays_when_they_are_filled_in_the_
     product = canonical_formula("=B7*C7")
     assert product not in {canonical_formula(s.proposal.text) for s in alone}
     assert product in {canonical_formula(s.proposal.text) for s in together}
+
+
+def test_formulas_with_external_effects_are_never_suggested(tmp_path: Path):
+    """A WEBSERVICE call filled down the sheet is not continued, though the run source finds it."""
+    from spreadsheetcoder.suggest.safety import has_external_effect
+
+    cells = {"A1": "City", "B1": "Weather"}
+    for r in range(2, 7):
+        cells[f"A{r}"] = f"City {r}"
+        cells[f"B{r}"] = (f'=WEBSERVICE("http://example.invalid/?q="&A{r})', "sunny")
+    cells["A7"] = "City 7"
+    book = write_book(tmp_path / "web.xlsx", {"Web": cells})
+    found = Suggester(None).predict_targets(book, book.sheet("Web"), [(7, 2)], setting="formulas", k=5)[0]
+    assert not any("WEBSERVICE" in c.formula.upper() for c in found), found
+    assert has_external_effect('=_xlfn.WEBSERVICE("http://x")') and has_external_effect("=HYPERLINK(A1)")
+    assert has_external_effect("=[1]Sheet1!A1+1") and has_external_effect("='C:\\d\\[Book.xlsx]S'!A1")
+    assert has_external_effect("=cmd|' /c calc'!A0")
+    assert not has_external_effect("=SUM(Table1[Qty])+Inputs!B2") and not has_external_effect("=B7*C7")

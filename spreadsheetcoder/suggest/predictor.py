@@ -47,6 +47,7 @@ from .neighbours import (
     copy_candidates,
     run_continuation,
 )
+from .safety import has_external_effect
 from .types import Candidate
 
 logger = logging.getLogger(__name__)
@@ -319,7 +320,8 @@ class FormulaPredictor:
             offered.insert(0, Candidate(run, math.log(RUN_CONTINUATION_PRECISION), RUN_CONTINUATION_PRECISION))
         merged: dict[str, Candidate] = {}
         for candidate in sorted([*offered, *found], key=lambda c: -c.confidence):  # stable: ties keep order
-            merged.setdefault(canonical_formula(candidate.formula), candidate)
+            if not has_external_effect(candidate.formula):
+                merged.setdefault(canonical_formula(candidate.formula), candidate)
         return list(merged.values())[:k]
 
     def _encode(self, inputs: dict[str, Any], sheet_index: int) -> Any:
@@ -359,7 +361,7 @@ class FormulaPredictor:
                 text = render_formula(decode_formula(sketch, ranges, ctx), origin)
             except FormulaError:
                 continue
-            if text in seen:
+            if text in seen or has_external_effect(text):
                 continue
             seen.add(text)
             out.append(Candidate(text, hyp.logprob, confidence(hyp)))

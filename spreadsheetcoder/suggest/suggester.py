@@ -38,6 +38,7 @@ from .features import Proposal, candidate_features, view_facts
 from .neighbours import COPY_PRECISION, FormulaIndex, copy_candidates, run_continuation
 from .predictor import FormulaPredictor
 from .ranker import HeuristicRanker, Ranker
+from .safety import has_external_effect
 from .siblings import find_siblings
 from .sources.expansions import expansion_candidates, labelled_candidates
 from .sources.references import ValueIndex, constant_cells, reference_candidates
@@ -218,8 +219,8 @@ class Suggester:
             scored = []
             for key, proposal in proposals.items():
                 execution = executions[key]
-                if execution.formula is None or execution.reads_target:
-                    continue
+                if execution.formula is None or execution.reads_target or has_external_effect(proposal.text):
+                    continue  # unparsable, self-reading, or reaching outside the workbook (safety.py)
                 if (execution.empty_reads and not _handles_blanks(execution)
                         and not _reads_any(execution, view, pending)):
                     continue  # computes from nothing (and no cell it reads is being filled in this call)
