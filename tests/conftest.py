@@ -44,6 +44,27 @@ def tiny_config(cache: Path, **overrides):
         "radius": 4, "tile": 4, **overrides})
 
 
+def train_steps(config, data, steps: int = 2) -> list[float]:
+    """Losses of ``steps`` AdamW steps of a fresh model (seed 0) on the first 8 examples of ``data``."""
+    import torch
+
+    from spreadsheetcoder.model.batching import Batcher
+    from spreadsheetcoder.model.modeling import SpreadsheetCoder
+
+    torch.manual_seed(0)
+    model = SpreadsheetCoder(config)
+    batch = Batcher(config).collate(data, [data[i] for i in range(8)])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(steps):
+        out = model(batch)
+        optimizer.zero_grad()
+        out.loss.backward()
+        optimizer.step()
+        losses.append(out.loss.item())
+    return losses
+
+
 @pytest.fixture(scope="session")
 def overfit_checkpoint(sample_cache, tmp_path_factory) -> tuple[Path, list[dict]]:
     """A tiny model trained on the first 50 covered sample-sheet examples until every target token

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import SAMPLE_SHEETS
+from conftest import SAMPLE_SHEETS, train_steps
 
 from spreadsheetcoder.data.dataset import FormulaDataset, ensure_cell_features
 from spreadsheetcoder.formula import canonical_formula, parse_formula
@@ -88,31 +88,16 @@ def test_random_features_are_fixed_per_text():
     assert not np.allclose(one.vectors(["Revenue"]), one.vectors(["Cost"]))
 
 
-def _train_steps(config: SpreadsheetCoderConfig, data: FormulaDataset, steps: int = 2) -> list[float]:
-    torch.manual_seed(0)
-    model = SpreadsheetCoder(config)
-    batch = Batcher(config).collate(data, [data[i] for i in range(8)])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    losses = []
-    for _ in range(steps):
-        out = model(batch)
-        optimizer.zero_grad()
-        out.loss.backward()
-        optimizer.step()
-        losses.append(out.loss.item())
-    return losses
-
-
 @pytest.mark.parametrize("switch", [{}, {"use_row_view": False}, {"use_col_view": False}, {"use_conv": False},
                                     {"use_header": False}, {"line_layers": 0}])
 def test_each_ablation_of_the_features_encoder_trains_a_step(sample_cache, feature_data, switch):
-    losses = _train_steps(features_config(sample_cache, **switch), feature_data)
+    losses = train_steps(features_config(sample_cache, **switch), feature_data)
     assert all(np.isfinite(losses)) and losses[1] < losses[0]
 
 
 def test_random_feature_ablation_trains_a_step(sample_cache):
     data = FormulaDataset(sample_cache, None).use_features("random", progress=False)
-    losses = _train_steps(features_config(sample_cache, cell_features="random"), data)
+    losses = train_steps(features_config(sample_cache, cell_features="random"), data)
     assert all(np.isfinite(losses)) and losses[1] < losses[0]
 
 

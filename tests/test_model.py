@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import SAMPLE_SHEETS, tiny_config
+from conftest import SAMPLE_SHEETS, tiny_config, train_steps
 
 from spreadsheetcoder.constants import MAX_HEADER_ROWS
 from spreadsheetcoder.data.cache import CacheConfig, build_cache
@@ -69,26 +69,11 @@ def test_neighbouring_targets_share_chunks(sample_cache):
     assert plan.chunks_requested == n * alone.chunks_requested
 
 
-def _train_steps(config: SpreadsheetCoderConfig, data: FormulaDataset, steps: int = 2) -> list[float]:
-    torch.manual_seed(0)
-    model = SpreadsheetCoder(config)
-    batch = Batcher(config).collate(data, [data[i] for i in range(8)])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    losses = []
-    for _ in range(steps):
-        out = model(batch)
-        optimizer.zero_grad()
-        out.loss.backward()
-        optimizer.step()
-        losses.append(out.loss.item())
-    return losses
-
-
 @pytest.mark.parametrize("switch", [{}, {"use_row_view": False}, {"use_col_view": False}, {"use_conv": False},
                                     {"use_header": False}])
 def test_each_ablation_builds_and_trains_a_step(sample_cache, switch):
     data = FormulaDataset(sample_cache, None)
-    losses = _train_steps(tiny_config(sample_cache, **switch), data)
+    losses = train_steps(tiny_config(sample_cache, **switch), data)
     assert all(np.isfinite(losses)) and losses[1] < losses[0]
 
 
@@ -100,7 +85,7 @@ def test_formulas_context_builds_and_trains_a_step(tmp_path):
     data = FormulaDataset(cache, None)
     config = tiny_config(cache, context="formulas")
     assert data.text_ids(np.array([0]), np.array([15]), np.array([4]))[0] > 2  # a formula cell's text
-    losses = _train_steps(config, data)
+    losses = train_steps(config, data)
     assert all(np.isfinite(losses)) and losses[1] < losses[0]
 
 

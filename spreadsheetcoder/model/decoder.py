@@ -89,22 +89,21 @@ class FormulaDecoder(nn.Module):
         """Range logits ``(N, Vr)`` of the ``N`` positions where ``where`` ``(B, T)`` is True only
         (training: the output layer runs on range positions, not on every step of both stages)."""
         logits = self.range_head(h[where])
-        q = self.pointer_query(h)
-        pointers: tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor], ...] = (
-            (self.sheet_slots, enc.sheets, enc.sheets_mask), (self.name_slots, enc.names, enc.names_mask))
-        for slots, keys, mask in pointers:
-            valid = slots >= 0
-            if not bool(valid.any()):
-                continue
-            k = valid.nonzero().squeeze(-1)
-            ptr = torch.einsum("btd,bkd->btk", q, keys[:, k]) / q.shape[-1] ** 0.5
-            ptr = ptr.masked_fill(~mask[:, None, k], NEG)[where]
-            logits = logits.index_copy(1, slots[k], ptr.to(logits.dtype))
+        for slots, ptr in self._pointer_scores(h, enc):
+            logits = logits.index_copy(1, slots, ptr[where].to(logits.dtype))
         return logits
 
     def _range_logits(self, h: torch.Tensor, enc: EncoderOutput) -> torch.Tensor:
         logits = self.range_head(h)  # (B, T, Vr)
+        for slots, ptr in self._pointer_scores(h, enc):
+            logits = logits.index_copy(2, slots, ptr.to(logits.dtype))
+        return logits
+
+    def _pointer_scores(self, h: torch.Tensor, enc: EncoderOutput) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """``(slot ids, scores (B, T, K))`` of the sheet and name pointers: the logits of the range
+        vocabulary's ``sheet:K`` / ``name:K`` rows."""
         q = self.pointer_query(h)
+        out = []
         pointers: tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor], ...] = (
             (self.sheet_slots, enc.sheets, enc.sheets_mask), (self.name_slots, enc.names, enc.names_mask))
         for slots, keys, mask in pointers:
@@ -113,6 +112,5 @@ class FormulaDecoder(nn.Module):
                 continue
             k = valid.nonzero().squeeze(-1)
             ptr = torch.einsum("btd,bkd->btk", q, keys[:, k]) / q.shape[-1] ** 0.5
-            ptr = ptr.masked_fill(~mask[:, None, k], NEG)
-            logits = logits.index_copy(2, slots[k], ptr.to(logits.dtype))
-        return logits
+            out.append((slots[k], ptr.masked_fill(~mask[:, None, k], NEG)))
+        return out
