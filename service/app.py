@@ -3,7 +3,7 @@ or ``spreadsheetcoder serve``.
 
 The lifespan loads the model once per worker (``InferenceEngine``); routes live in ``routes/``;
 ``RequestGate`` checks keys, content types and sizes before a body is parsed; every error is one
-JSON shape (errors.py). The task pane (``static/``) is served at ``/`` and the Office add-in
+JSON shape (errors.py), logged as one line with the request's id (``RequestLog``). The task pane (``static/``) is served at ``/`` and the Office add-in
 manifest at ``/addin/manifest.xml``.
 """
 
@@ -25,6 +25,7 @@ from .config import Settings
 from .engine import InferenceEngine
 from .errors import install_error_handlers
 from .gate import RequestGate
+from .requestlog import RequestLog
 from .routes import fill_router, info_router, suggest_router
 
 logger = logging.getLogger(__name__)
@@ -82,5 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGate, settings=settings)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"], expose_headers=["X-Fill-Report"])
+                           allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                           expose_headers=["X-Fill-Report", "X-Request-ID"])
+    app.add_middleware(RequestLog)  # outermost: every answer, refusals by the gate included, has an id
     return app

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="largest request body (JSON or upload)")
     max_uncompressed_bytes: int = Field(default=256 * 1024 * 1024, ge=1024,
                                         description="sum of the uncompressed parts of an uploaded .xlsx")
-    max_workbook_cells: int = Field(default=2_000_000, ge=1, description="non-empty cells of an uploaded workbook")
+    max_workbook_cells: int = Field(default=1_000_000, ge=1, description="non-empty cells of an uploaded workbook")
     max_grid_cells: int = Field(default=250_000, ge=1, description="rows x columns of a JSON grid")
     max_fill_cells: int = Field(default=2_000, ge=1, description="cells one /v1/fill may ask for")
     max_k: int = Field(default=10, ge=1, le=32, description="largest k")
@@ -51,6 +51,18 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(default=60.0, gt=0, description="wall-clock limit of one request's work")
     max_queue: int = Field(default=512, ge=1, description="suggestions waiting for the model before 503 busy")
     cache_workbooks: int = Field(default=16, ge=1, description="workbooks kept with their encodings (LRU by content)")
+    cache_cells: int = Field(default=1_500_000, ge=1,
+                             description="non-empty cells of all cached workbooks together (the least recently "
+                                         "used are dropped beyond it)")
+    fill_slice_cells: int = Field(default=8, ge=1, le=256,
+                                  description="cells a fill predicts at a time; waiting suggestions go between slices")
+    header_timeout_s: float = Field(default=5.0, gt=0,
+                                    description="a request's line and headers must arrive within this (else closed)")
+    body_idle_timeout_s: float = Field(default=5.0, gt=0,
+                                       description="longest pause while a request body arrives (else 408 and closed)")
+    body_timeout_s: float = Field(default=60.0, gt=0, description="a request body must arrive within this (else 408)")
+    max_connections_per_client: int = Field(default=128, ge=1,
+                                            description="open connections from one client address (more are refused)")
     cache_chunks: int = Field(default=4096, ge=64, description="encoded chunks kept per cached workbook")
     office_js_url: str = Field(default="https://appsforoffice.microsoft.com/lib/1/hosted/office.js",
                                description="Office.js, loaded by the task pane only inside an Office host")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,8 +11,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spreadsheetcoder.errors import ConfigError, FormulaError, WorkbookError
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["WORKBOOK_STATUS", "ApiError", "error_response", "install_error_handlers"]
 
@@ -68,7 +65,8 @@ def _jsonable(errors: list[Any]) -> list[dict[str, Any]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Route every exception the service expects to one JSON error; anything else is a logged 500."""
+    """Route every exception the service expects to one JSON error. Anything else is a bug:
+    ``requestlog.RequestLog`` logs its traceback once and answers the JSON 500."""
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
@@ -108,8 +106,3 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConfigError)
     async def _config(_: Request, exc: ConfigError) -> JSONResponse:
         return error_response(422, "invalid_option", str(exc))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "internal error; the server log has the details")

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from .suggest.predictor import FormulaPredictor
     from .suggest.suggester import Suggester
 
-__all__ = ["DEFAULT_MIN_CONFIDENCE", "STATUSES", "CellResult", "CellSpecError", "FillReport", "display_formula", "fill_bytes", "fill_file",
-           "predict_cells", "propose_cells", "resolve_cells"]
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "STATUSES", "CellResult", "CellSpecError", "FillPlan", "FillReport",
+           "check_min_confidence", "display_formula", "fill_bytes", "fill_file", "plan_fill", "predict_cells",
+           "propose_cells", "resolve_cells", "write_fill"]
 
 # What happened to each requested cell.
 STATUSES = (
@@ -214,33 +215,32 @@ class FillReport:
         return data
 
 
-def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: FormulaPredictor | Suggester, *,
-               min_confidence: float = DEFAULT_MIN_CONFIDENCE, context: str | None = None, k: int = 5, propose: bool = False,
-               progress: bool = False, label: str | None = None) -> tuple[bytes, FillReport]:
-    """Fill cells of an .xlsx package given as bytes; return the new package and the report.
+@dataclass
+class FillPlan:
+    """The cells one fill asked for: ``targets`` in the order asked, the ``results`` already known
+    (cells that hold something or lie inside merged areas) and the indices of the cells to predict."""
 
-    Args:
-        data: the workbook's bytes (never modified).
-        cells: A1 cells and areas (``"Sheet1!F2:F40,Summary!C9"``); None with ``propose=True`` lets
-            ``propose_cells`` choose them.
-        predictor: the suggestion pipeline (``suggest.load_suggester``), or the model alone.
-        min_confidence: cells whose top formula's confidence is below this are left empty
-            (``low_confidence``); the default keeps precision at 90% or more on the dev split.
-        context: ``formulas`` or ``values`` (default: ``predictor.default_context``, ``formulas``
-            for the suggestion pipeline).
-        k: candidates kept in the report per cell.
-        propose: add the cells ``propose_cells`` finds.
+    workbook: Workbook
+    targets: list[tuple[Sheet, int, int]]
+    results: dict[int, CellResult]
+    wanted: list[int]
+
+    def cells_to_predict(self) -> list[tuple[Sheet, int, int]]:
+        return [self.targets[i] for i in self.wanted]
+
+    def report_cells(self) -> list[CellResult]:
+        """One result per target, in the order asked (after ``write_fill``)."""
+        return [self.results[i] for i in range(len(self.targets))]
+
+
+def plan_fill(workbook: Workbook, cells: str | Sequence[str] | None, *, propose: bool = False) -> FillPlan:
+    """Which of ``cells`` (and, with ``propose``, of ``propose_cells``) can be filled.
 
     Raises:
-        WorkbookError: unreadable input. CellSpecError: bad cells. ConfigError: bad options.
+        CellSpecError: no cells named and none to propose; bad syntax; an unknown sheet.
     """
-    if not 0.0 <= min_confidence <= 1.0:
-        raise ConfigError(f"min_confidence must be in [0, 1], got {min_confidence}")
-    started = time.perf_counter()
     if not cells and not propose:
         raise CellSpecError("name the cells to fill (e.g. 'Sheet1!F2:F40'), or ask fill to propose them")
-    context = context or predictor.default_context
-    workbook = read_workbook(data)
     targets = resolve_cells(workbook, cells) if cells else []
     if propose:
         seen = {(workbook.sheets.index(s), r, c) for s, r, c in targets}
@@ -258,15 +258,18 @@ def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: Formul
             results[i] = CellResult(name, "merged", detail="inside a merged area")
         else:
             wanted.append(i)
-    before = dict(predictor.stats)
-    found = predict_cells(predictor, workbook, [targets[i] for i in wanted], k=k, context=context, progress=progress)
+    return FillPlan(workbook, targets, results, wanted)
+
+
+def _decide(plan: FillPlan, found: Sequence[Sequence[Candidate]],
+            min_confidence: float) -> tuple[dict[str, dict[tuple[int, int], str]], dict[int, str]]:
+    """Each predicted cell's result; the formulas to write (sheet -> cell -> formula) and their cells."""
     edits: dict[str, dict[tuple[int, int], str]] = {}
     stored: dict[int, str] = {}
-    for i, candidates in zip(wanted, found, strict=True):
-        sheet, row, col = targets[i]
+    for i, candidates in zip(plan.wanted, found, strict=True):
+        sheet, row, col = plan.targets[i]
         shown = [{"formula": display_formula(c.formula), "confidence": round(c.confidence, 6)} for c in candidates]
-        result = CellResult(cell_name(sheet, row, col), "filled", candidates=shown)
-        results[i] = result
+        result = plan.results[i] = CellResult(cell_name(sheet, row, col), "filled", candidates=shown)
         if not candidates:
             result.status, result.detail = "no_prediction", "no formula renders at this cell"
             continue
@@ -278,6 +281,13 @@ def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: Formul
             continue
         edits.setdefault(sheet.name, {})[(row, col)] = top.formula
         stored[i] = sheet.name
+    return edits, stored
+
+
+def write_fill(data: bytes, plan: FillPlan, found: Sequence[Sequence[Candidate]], *, min_confidence: float) -> bytes:
+    """The package ``data`` with the top formula of each confident prediction written in; fills in
+    ``plan.results`` for every predicted cell (``found`` is in the order of ``plan.wanted``)."""
+    edits, stored = _decide(plan, found, min_confidence)
     output = data
     while edits:
         try:
@@ -285,17 +295,57 @@ def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: Formul
             break
         except CellNotEmpty as exc:  # the XML holds something the reader shows as empty (e.g. an empty string)
             for i, name in list(stored.items()):
-                sheet, row, col = targets[i]
+                sheet, row, col = plan.targets[i]
                 if name.casefold() == exc.sheet.casefold() and cell_name(sheet, row, col).endswith(f"!{exc.cell}"):
                     edits[name].pop((row, col), None)
-                    results[i].status, results[i].detail = "not_empty", f"holds {exc.content}"
+                    plan.results[i].status, plan.results[i].detail = "not_empty", f"holds {exc.content}"
                     del stored[i]
             edits = {name: cells for name, cells in edits.items() if cells}
+    return output
+
+
+def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: FormulaPredictor | Suggester, *,
+               min_confidence: float = DEFAULT_MIN_CONFIDENCE, context: str | None = None, k: int = 5, propose: bool = False,
+               progress: bool = False, label: str | None = None) -> tuple[bytes, FillReport]:
+    """Fill cells of an .xlsx package given as bytes; return the new package and the report.
+
+    ``read_workbook`` → ``plan_fill`` → ``predict_cells`` → ``write_fill`` (the service runs the same
+    steps, with its own read limits and the predictions in slices).
+
+    Args:
+        data: the workbook's bytes (never modified).
+        cells: A1 cells and areas (``"Sheet1!F2:F40,Summary!C9"``); None with ``propose=True`` lets
+            ``propose_cells`` choose them.
+        predictor: the suggestion pipeline (``suggest.load_suggester``), or the model alone.
+        min_confidence: cells whose top formula's confidence is below this are left empty
+            (``low_confidence``); the default keeps precision at 90% or more on the dev split.
+        context: ``formulas`` or ``values`` (default: ``predictor.default_context``, ``formulas``
+            for the suggestion pipeline).
+        k: candidates kept in the report per cell.
+        propose: add the cells ``propose_cells`` finds.
+
+    Raises:
+        WorkbookError: unreadable input. CellSpecError: bad cells. ConfigError: bad options.
+    """
+    check_min_confidence(min_confidence)
+    started = time.perf_counter()
+    if not cells and not propose:
+        raise CellSpecError("name the cells to fill (e.g. 'Sheet1!F2:F40'), or ask fill to propose them")
+    context = context or predictor.default_context
+    plan = plan_fill(read_workbook(data), cells, propose=propose)
+    before = dict(predictor.stats)
+    found = predict_cells(predictor, plan.workbook, plan.cells_to_predict(), k=k, context=context, progress=progress)
+    output = write_fill(data, plan, found, min_confidence=min_confidence)
     stats = {key: predictor.stats[key] - before.get(key, 0) for key in predictor.stats}
     report = FillReport(input=label, output=None, model=predictor.model_path, context=context,
-                        min_confidence=min_confidence, cells=[results[i] for i in range(len(targets))],
+                        min_confidence=min_confidence, cells=plan.report_cells(),
                         seconds=round(time.perf_counter() - started, 3), stats=stats)
     return output, report
+
+
+def check_min_confidence(min_confidence: float) -> None:
+    if not 0.0 <= min_confidence <= 1.0:
+        raise ConfigError(f"min_confidence must be in [0, 1], got {min_confidence}")
 
 
 def fill_file(source: str | os.PathLike[str], output: str | os.PathLike[str], cells: str | Sequence[str] | None,

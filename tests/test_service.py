@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -237,6 +239,93 @@ def test_request_timeout_answers_504_and_the_worker_goes_on() -> None:
         response = c.post("/v1/suggest", json=GRID)
         assert response.status_code == 200, response.text
         assert_suggestions(response.json(), 3)
+
+
+def _empty_column(data: bytes, rows: int) -> tuple[str, int]:
+    """A fill request of ``rows`` empty cells (a column right of the first sheet's data) and its size."""
+    sheet = read_workbook(data).sheets[0]
+    col = sheet.max_col + 2
+    from spreadsheetcoder.references import column_letter, quote_sheet
+
+    letter = column_letter(col)
+    return f"{quote_sheet(sheet.name)}!{letter}2:{letter}{rows + 1}", rows
+
+
+def test_timed_out_fill_frees_the_worker() -> None:
+    """A fill that runs out of time answers 504 and queues no further work; suggestions answer after it."""
+    data = (SAMPLES / "sales.xlsx").read_bytes()
+    cells, _ = _empty_column(data, 600)
+    with TestClient(create_app(Settings(request_timeout_s=3, fill_slice_cells=2, max_fill_cells=2000))) as c:
+        engine = engine_of(c)
+        response = c.post("/v1/fill", files={"file": ("sales.xlsx", data, XLSX)}, data={"cells": cells})
+        assert_error(response, 504, "timeout")
+        assert 0 < engine.stats["bulk_cells"] < 600  # the fill had started and was stopped part way
+        c.post("/v1/suggest", json=GRID).raise_for_status()  # answered: the slice in progress has finished
+        slices = engine.stats["bulk_slices"]
+        c.post("/v1/suggest", json={**GRID, "target": "D5"}).raise_for_status()
+        assert engine.stats["bulk_slices"] == slices and engine.describe()["queued_bulk"] == 0
+
+
+def test_suggestions_are_answered_between_the_slices_of_a_fill() -> None:
+    """While a long fill runs, a suggestion on another workbook is answered before the fill ends."""
+    data = (SAMPLES / "sales.xlsx").read_bytes()
+    cells, _ = _empty_column(data, 300)
+    with TestClient(create_app(Settings(fill_slice_cells=2, max_fill_cells=2000))) as c:
+        engine = engine_of(c)
+        with ThreadPoolExecutor(1) as pool:
+            fill = pool.submit(c.post, "/v1/fill", files={"file": ("sales.xlsx", data, XLSX)},
+                               data={"cells": cells, "min_confidence": 0.0})
+            while engine.stats["bulk_slices"] == 0 and not fill.done():
+                time.sleep(0.05)
+            response = c.post("/v1/suggest", json={**GRID, "sheet": "Between"})
+            assert response.status_code == 200, response.text
+            assert not fill.done()  # the fill was still running when the suggestion came back
+            assert fill.result().status_code == 200
+        assert engine.stats["bulk_cells"] == 300
+
+
+def test_workbook_cache_is_bounded_by_cells() -> None:
+    cells = sum(v is not None for row in GRID["values"] for v in row)
+    with TestClient(create_app(Settings(cache_cells=cells + 5, cache_workbooks=16))) as c:
+        engine = engine_of(c)
+        c.post("/v1/suggest", json={**GRID, "sheet": "One"}).raise_for_status()
+        assert engine.describe()["cached_cells"] == cells
+        c.post("/v1/suggest", json={**GRID, "sheet": "Two"}).raise_for_status()  # the first one is dropped
+        assert engine.describe()["cached_workbooks"] == 1 and engine.describe()["cached_cells"] == cells
+        assert engine.stats["cache_evictions"] == 1
+        wide = {**GRID, "sheet": "Wide", "values": [row + row for row in GRID["values"]], "formulas": None}
+        response = c.post("/v1/suggest", json=wide)  # larger than the whole budget: answered, not kept
+        assert response.status_code == 200, response.text
+        assert engine.describe()["cached_cells"] == cells and engine.describe()["cached_workbooks"] == 1
+
+
+def test_errors_are_logged_once_with_the_request_id(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="service.requests")
+    response = client.post("/v1/suggest", json={**GRID, "k": 99}, headers={"X-Request-ID": "probe-1"})
+    assert_error(response, 422, "k_out_of_range")
+    assert response.headers["x-request-id"] == "probe-1"
+    lines = [r.getMessage() for r in caplog.records if "probe-1" in r.getMessage()]
+    assert len(lines) == 1 and "422 k_out_of_range" in lines[0] and not caplog.records[-1].exc_info
+    fresh = client.get("/healthz", headers={"X-Request-ID": "not a token!"}).headers["x-request-id"]
+    assert fresh != "not a token!" and len(fresh) == 16  # a new id when the client's is not a plain token
+
+
+def test_a_bug_is_a_json_500_with_one_traceback(client: TestClient, caplog: pytest.LogCaptureFixture,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from spreadsheetcoder.suggest import Suggester
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the pipeline")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Suggester, "predict_targets", broken)  # the per-workbook views are Suggesters
+        caplog.clear()
+        response = client.post("/v1/suggest", json={**GRID, "sheet": "Bug"}, headers={"X-Request-ID": "bug-1"})
+    error = assert_error(response, 500, "internal_error")
+    assert "bug-1" in error["message"] and response.headers["x-request-id"] == "bug-1"
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 1 and "bug-1" in tracebacks[0].getMessage()
+    assert client.post("/v1/suggest", json={**GRID, "sheet": "Bug"}).status_code == 200  # the service goes on
 
 
 def test_openapi_schema_documents_endpoints_examples_and_errors(client: TestClient) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import Response
 
 from spreadsheetcoder.constants import DEFAULT_MIN_CONFIDENCE
-from spreadsheetcoder.fill import CellSpecError, fill_bytes
+from spreadsheetcoder.fill import CellSpecError, FillReport, plan_fill, write_fill
 from spreadsheetcoder.references import parse_cell_list
 from spreadsheetcoder.writer import WriteError
 
@@ -70,19 +72,22 @@ async def fill(
         raise ApiError(422, "bad_cells", str(exc)) from None
 
     async def work() -> tuple[bytes, dict[str, Any]]:
-        await upload_workbook(engine, data, settings)  # refuses bombs and corrupt files within the limits
-
-        def run() -> tuple[bytes, dict[str, Any]]:
-            filled, report = fill_bytes(data, cells, engine.predictor, min_confidence=min_confidence,
-                                        context=context, label=file.filename)
-            return filled, report.to_dict()
-
+        started = time.perf_counter()
+        entry = await upload_workbook(engine, data, settings)  # refuses bombs and corrupt files within the limits
+        setting = context or engine.context
         try:
-            return await engine.run(run)
+            plan = plan_fill(entry.workbook, cells)
         except CellSpecError as exc:
             raise ApiError(422, "bad_cells", str(exc)) from None
+        found = await engine.predict_cells(entry, plan.cells_to_predict(), setting=setting, k=5)
+        try:
+            filled = await engine.read(partial(write_fill, data, plan, found, min_confidence=min_confidence))
         except WriteError as exc:
             raise ApiError(422, "write_error", str(exc)) from None
+        report = FillReport(input=file.filename, output=None, model=engine.model_name, context=setting,
+                            min_confidence=min_confidence, cells=plan.report_cells(),
+                            seconds=round(time.perf_counter() - started, 3))
+        return filled, report.to_dict()
 
     filled, report = await within(settings.request_timeout_s, work())
     name = _filename(file.filename)
