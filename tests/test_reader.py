@@ -383,6 +383,29 @@ def test_declared_uncompressed_total_over_the_limit() -> None:
     assert error.reason == "too_large" and "uncompressed" in str(error)
 
 
+def test_cells_over_the_limit_are_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The values in the sheet XML are counted first: a workbook over the cell limit is never parsed.
+    Formula cells without a cached value are not counted then; the parse still counts them."""
+    import spreadsheetcoder.reader as reader
+
+    plain = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>x</t></is></c></row>'
+                    for r in range(1, 101))
+    parsed: list[int] = []
+    original = reader.SheetParser.parse
+
+    def spy(self: object) -> object:
+        parsed.append(1)
+        return original(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader.SheetParser, "parse", spy)
+    error = read_error(minimal_xlsx(plain), limits=ReadLimits(max_cells=150))
+    assert error.reason == "too_large" and not parsed
+    assert len(read_workbook(minimal_xlsx(plain), limits=ReadLimits(max_cells=200)).sheets[0].cells) == 200
+    formulas = "".join(f'<row r="{r}"><c r="A{r}"><f>1+{r}</f></c></row>' for r in range(1, 101))
+    assert read_error(minimal_xlsx(formulas), limits=ReadLimits(max_cells=50)).reason == "too_large"  # by the parse
+    assert parsed
+
+
 def test_cells_over_the_limit_while_streaming() -> None:
     rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><v>1</v></c></row>' for r in range(1, 101))
     data = minimal_xlsx(rows)
