@@ -62,7 +62,8 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
 def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1", "--log-level", "warning"],
+         "--port", str(port), "--workers", "1", "--log-level", "warning",
+         "--http", "service.protocol:GuardedProtocol"],  # as `spreadsheetcoder serve` runs it
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -149,6 +150,8 @@ def main() -> None:
     url = args.url
     if url is None:
         env = {"SPREADSHEETCODER_MODEL": args.model} if args.model else {}
+        # every client connects from 127.0.0.1: room for all of them under the per-client connection cap
+        env["SPREADSHEETCODER_MAX_CONNECTIONS_PER_CLIENT"] = str(max(128, args.clients + 8))
         port = free_port()
         process = start_server(port, env)
         url = f"http://127.0.0.1:{port}"

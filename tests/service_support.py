@@ -27,6 +27,9 @@ LIVE_ENV = {
     "SPREADSHEETCODER_MAX_FILL_CELLS": "200",
     "SPREADSHEETCODER_REQUEST_TIMEOUT_S": "60",
 }
+# The service as `spreadsheetcoder serve` runs it: one worker, the slow-client guard (service/protocol.py).
+UVICORN_ARGS = ["--factory", "service.app:create_app", "--host", "127.0.0.1", "--workers", "1",
+                "--http", "service.protocol:GuardedProtocol"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET1 = "xl/worksheets/sheet1.xml"
 
@@ -124,14 +127,14 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """``uvicorn --factory service.app:create_app`` on a free port, with API keys and small limits."""
+    """``uvicorn --factory service.app:create_app --http service.protocol:GuardedProtocol`` on a free port,
+    with API keys and small limits."""
     port = free_port()
     log = tmp_path_factory.mktemp("uvicorn") / "server.log"
     env = {**os.environ, **LIVE_ENV}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "1", "--log-level", "warning"],
+            [sys.executable, "-m", "uvicorn", *UVICORN_ARGS, "--port", str(port), "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
