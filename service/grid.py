@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,6 +71,9 @@ def _cell(value: Any, formula: Any, number_format: str | None) -> Cell | None:
     elif isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             raise ApiError(422, "bad_value", f"{value} is not a cell value")
+        if isinstance(value, int) and abs(value) > sys.float_info.max:  # JSON allows it; a cell is a double
+            raise ApiError(422, "bad_value", f"a {len(str(abs(value)))}-digit integer is not a cell value "
+                                             f"(the largest is about {sys.float_info.max:.4g})")
         cell = Cell(value, CellType.NUMBER)
         if number_format and is_date_format(number_format) and 0 <= value < 2958466:
             cell = Cell(from_excel(value), CellType.DATE)

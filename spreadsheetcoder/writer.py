@@ -34,6 +34,7 @@ from xml.parsers import expat
 from .errors import SpreadsheetCoderError, WorkbookError
 from .package import open_package
 from .references import column_letter, parse_a1
+from .text import NOT_XML, bad_char
 
 __all__ = [
     "CellNotEmpty",
@@ -88,6 +89,10 @@ def xml_formula(formula: str) -> str:
     text = formula[1:] if formula.startswith("=") else formula
     if not text.strip():
         raise WriteError(f"empty formula {formula!r}")
+    found = bad_char(formula, NOT_XML)
+    if found is not None:  # a lone surrogate has no UTF-8 form; the others make the part malformed XML
+        raise WriteError(f"formula {formula[:80]!r} holds a {found[1]} at position {found[0]}, "
+                         "which XML cannot carry; nothing was written")
     return text
 
 
@@ -505,7 +510,8 @@ def set_formulas(data: bytes, formulas: Mapping[str, Mapping[tuple[int, int], st
 
     Raises:
         WorkbookError: the bytes are not a readable package (reason codes as the reader's).
-        WriteError: an unknown sheet, a cell inside a merged area, an empty formula;
+        WriteError: an unknown sheet, a cell inside a merged area, an empty formula, a formula
+            holding a character XML cannot carry (a lone surrogate, NUL, ...);
             ``CellNotEmpty`` for a cell that holds something.
     """
     with _open(data) as archive:

@@ -3,6 +3,7 @@ uploads every endpoint must refuse, and small checks of the error shape."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -125,21 +126,19 @@ class LiveServer:
         raise AssertionError("no VmHWM")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """``uvicorn --factory service.app:create_app --http service.protocol:GuardedProtocol`` on a free port,
-    with API keys and small limits."""
+@contextlib.contextmanager
+def uvicorn_server(env: dict[str, str], log: Path) -> Iterator[tuple[int, subprocess.Popen]]:
+    """The service as ``serve`` runs it (UVICORN_ARGS) on a free port with ``env`` added, its output
+    in ``log``; yields ``(port, process)`` once the model is loaded. On exit the server is stopped,
+    and its log must hold no traceback: every bad input was answered, none crashed a handler."""
     port = free_port()
-    log = tmp_path_factory.mktemp("uvicorn") / "server.log"
-    env = {**os.environ, **LIVE_ENV}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", *UVICORN_ARGS, "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+            cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_until_loaded(process, url, lambda: log.read_text(errors="replace"))
-        yield LiveServer(url, process)
+        wait_until_loaded(process, f"http://127.0.0.1:{port}", lambda: log.read_text(errors="replace"))
+        yield port, process
     finally:
         process.terminate()
         try:
@@ -147,6 +146,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    # The server log must hold no traceback: every bad input was answered, none crashed a handler.
     text = log.read_text(errors="replace")
     assert "Traceback" not in text, text[-4000:]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``uvicorn --factory service.app:create_app --http service.protocol:GuardedProtocol`` on a free port,
+    with API keys and small limits."""
+    with uvicorn_server(LIVE_ENV, tmp_path_factory.mktemp("uvicorn") / "server.log") as (port, process):
+        yield LiveServer(f"http://127.0.0.1:{port}", process)

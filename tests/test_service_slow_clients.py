@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import select
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from service_support import GRID, LIVE_KEY, ROOT, UVICORN_ARGS, free_port, wait_until_loaded
+from service_support import GRID, LIVE_KEY, uvicorn_server
 
 HEADER_S, BODY_IDLE_S, BODY_S, MAX_CONNECTIONS = 1.0, 1.5, 3.0, 8
 GUARD_ENV = {
@@ -68,24 +65,9 @@ class GuardedServer:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuardedServer]:
     """The service under uvicorn with the guard and small limits (GUARD_ENV), its output in a log file."""
-    port = free_port()
     log = tmp_path_factory.mktemp("guarded") / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", *UVICORN_ARGS, "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env={**os.environ, **GUARD_ENV}, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_until_loaded(process, f"http://127.0.0.1:{port}", lambda: log.read_text(errors="replace"))
+    with uvicorn_server(GUARD_ENV, log) as (port, _):
         yield GuardedServer("127.0.0.1", port, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    text = log.read_text(errors="replace")
-    assert "Traceback" not in text, text[-4000:]
 
 
 # Raw HTTP/1.1

@@ -15,11 +15,13 @@ from fastapi.responses import Response
 from spreadsheetcoder.constants import DEFAULT_MIN_CONFIDENCE
 from spreadsheetcoder.fill import CellSpecError, FillReport, plan_fill, write_fill
 from spreadsheetcoder.references import parse_cell_list
+from spreadsheetcoder.text import clean_text
 from spreadsheetcoder.writer import WriteError
 
 from ..deps import EngineDep, SettingsDep, require_key
 from ..errors import ApiError
 from ..schemas import FillResponse
+from ..text import check_text
 from .common import ERRORS, read_upload, upload_workbook, within
 
 router = APIRouter(prefix="/v1", tags=["fill"], dependencies=[Depends(require_key)], responses=ERRORS)
@@ -66,8 +68,9 @@ async def fill(
     kept byte for byte. Cells that hold something, fall below ``min_confidence`` or lie inside
     merged areas are left alone and reported."""
     data = await read_upload(file, settings)
+    label = clean_text(file.filename) if file.filename else None  # the report echoes it: valid text only
     try:
-        parse_cell_list(cells, limit=settings.max_fill_cells)
+        parse_cell_list(check_text(cells, "cells"), limit=settings.max_fill_cells)
     except ValueError as exc:
         raise ApiError(422, "bad_cells", str(exc)) from None
 
@@ -84,13 +87,13 @@ async def fill(
             filled = await engine.read(partial(write_fill, data, plan, found, min_confidence=min_confidence))
         except WriteError as exc:
             raise ApiError(422, "write_error", str(exc)) from None
-        report = FillReport(input=file.filename, output=None, model=engine.model_name, context=setting,
+        report = FillReport(input=label, output=None, model=engine.model_name, context=setting,
                             min_confidence=min_confidence, cells=plan.report_cells(),
                             seconds=round(time.perf_counter() - started, 3))
         return filled, report.to_dict()
 
     filled, report = await within(settings.request_timeout_s, work())
-    name = _filename(file.filename)
+    name = _filename(label)
     if response == "json":
         body = FillResponse(filename=name, xlsx_base64=base64.b64encode(filled).decode("ascii"), report=report)
         return Response(body.model_dump_json(), media_type="application/json")

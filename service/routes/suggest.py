@@ -16,6 +16,7 @@ from ..engine import CachedWorkbook, InferenceEngine
 from ..errors import ApiError
 from ..grid import cell_address, content_key, grid_workbook, present, sheet_grids
 from ..schemas import LOCALE, SheetsResponse, SuggestionPublic, SuggestRequest, SuggestResponse
+from ..text import check_text
 from .common import ERRORS, check_k, read_upload, upload_workbook, within
 
 router = APIRouter(prefix="/v1", tags=["suggest"], dependencies=[Depends(require_key)], responses=ERRORS)
@@ -91,6 +92,9 @@ async def suggest_xlsx(
     and cached by content, so asking about another cell of the same file does not read it again."""
     started = time.perf_counter()
     k_ = check_k(k, settings)
+    check_text(cell, "cell")
+    if sheet is not None:
+        check_text(sheet, "sheet")
     data = await read_upload(file, settings)
 
     async def work() -> SuggestResponse:

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..constants import FORMULA_SEPARATOR, TAG_EMPTY, TAG_MASK, TAG_PAD
+from ..pretrained import safe_encode_batch
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ class MiniLM(nn.Module):
         out = np.zeros((len(texts), EMBED_DIM), np.float32)
         if not texts:
             return out
-        encoded = [e.ids for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=True)]
+        encoded = [e.ids for e in safe_encode_batch(self.tokenizer, list(texts), add_special_tokens=True)]
         order = np.argsort([len(ids) for ids in encoded], kind="stable")
         for start in range(0, len(order), batch_size):
             part = order[start:start + batch_size]
