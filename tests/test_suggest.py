@@ -241,3 +241,25 @@ def test_formulas_with_external_effects_are_never_suggested(tmp_path: Path):
     assert has_external_effect("=[1]Sheet1!A1+1") and has_external_effect("='C:\\d\\[Book.xlsx]S'!A1")
     assert has_external_effect("=cmd|' /c calc'!A0")
     assert not has_external_effect("=SUM(Table1[Qty])+Inputs!B2") and not has_external_effect("=B7*C7")
+
+
+@pytest.mark.slow
+def test_encodings_are_reused_in_either_setting(tmp_path: Path):
+    """Asking in the setting that is not the model's own (the service's default) keeps the workbook's
+    sources and chunk encodings between calls: a second target of the sheet reuses the chunks of the first."""
+    from spreadsheetcoder.suggest import FormulaPredictor
+    from spreadsheetcoder.suggest.loading import load_suggester
+
+    book = write_book(tmp_path / "sales.xlsx", {"Sales": priced_table(rows=8)})
+    model = load_suggester().predictor
+    assert model is not None
+    predictor = FormulaPredictor(model.model, neighbour_formulas=False)
+    other = "formulas" if predictor.config.context == "values" else "values"
+    for setting in (other, predictor.config.context):
+        first = predictor.predict_targets(book, book.sheet("Sales"), [(10, 4)], setting=setting, k=3)
+        encoded = predictor.stats["chunks_encoded"]
+        reused = predictor.stats["chunks_reused"]
+        again = predictor.predict_targets(book, book.sheet("Sales"), [(10, 5)], setting=setting, k=3)
+        assert predictor.stats["chunks_reused"] > reused, setting
+        assert predictor.stats["chunks_encoded"] - encoded < encoded, setting  # most chunks came from the cache
+        assert first and again

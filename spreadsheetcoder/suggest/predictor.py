@@ -99,6 +99,9 @@ class WorkbookSource:
         self.table = self._tokens([TAG_EMPTY, TAG_PAD, TAG_MASK])
         self._sheet_pointers: np.ndarray | None = None
         self._name_pointers: dict[int, np.ndarray] = {}
+        # The predictor's encodings of this source's chunks (by chunk key) and pointer tables (by sheet).
+        self.encoded: dict[bytes, Any] = {}
+        self.pointer_keys: dict[int, Any] = {}
         self._names: dict[str, list[str]] = {}
         self.tables = {name.casefold(): (first, columns) for name, first, columns in workbook_tables(workbook)}
 
@@ -208,25 +211,29 @@ class FormulaPredictor:
                                self.config.max_range_groups)
         self._sketch_index = {t: i for i, t in enumerate(self.config.sketch_vocab)}
         self._range_index = {t: i for i, t in enumerate(self.config.range_vocab)}
-        self._source: tuple[int, str, WorkbookSource, AnchorIndex] | None = None
+        # The workbook asked about last, its anchors, and one source (with its encodings) per setting:
+        # ref_context reads the model's own setting while a request may ask for the other one.
+        self._book: Workbook | None = None
+        self._anchors: AnchorIndex | None = None
+        self._sources: dict[str, WorkbookSource] = {}
         self.cache_chunks = cache_chunks
         self.max_steps = max_steps
         self.neighbour_formulas = neighbour_formulas
         self.default_context = self.config.context
-        self._cells: dict[bytes, torch.Tensor] = {}
         self._last: tuple[Workbook, tuple[Any, ...], int, list[list[Candidate]]] | None = None
-        self._pointer_keys: dict[int, torch.Tensor] = {}
         # chunks_requested: chunk requests of all targets (one window each, before any sharing)
         self.stats = {"chunks_requested": 0, "chunks_encoded": 0, "chunks_reused": 0}
 
     def _workbook(self, workbook: Workbook, setting: str) -> tuple[WorkbookSource, AnchorIndex]:
-        if self._source is None or self._source[0] != id(workbook) or self._source[1] != setting:
-            self._source = (id(workbook), setting,
-                            WorkbookSource(workbook, setting, self.tokenizer, featurizer=self.featurizer),
-                            AnchorIndex(workbook))
-            self._cells.clear()
-            self._pointer_keys.clear()
-        return self._source[2], self._source[3]
+        """The source of ``workbook`` in ``setting`` and its anchors, built once while the workbook
+        stays the one asked about (each setting's source keeps its own chunk encodings)."""
+        if self._book is not workbook or self._anchors is None:
+            self._book, self._anchors, self._sources = workbook, AnchorIndex(workbook), {}
+        source = self._sources.get(setting)
+        if source is None:
+            source = self._sources[setting] = WorkbookSource(workbook, setting, self.tokenizer,
+                                                             featurizer=self.featurizer)
+        return source, self._anchors
 
     def ref_context(self, workbook: Workbook, sheet: Sheet, row: int, col: int,
                     header_rows: Sequence[int], anchors: AnchorIndex) -> RefContext:
@@ -296,7 +303,7 @@ class FormulaPredictor:
                 contexts.append(self.ref_context(workbook, sheet, r, c, found, anchors))
             inputs = self.batcher.inputs(source, np.full(len(part), sheet_index, np.int64), rows, cols, headers,
                                          np.full(len(part), sheet_index, np.int64))
-            enc = self._encode(to_device(inputs, self.device), sheet_index)
+            enc = self._encode(to_device(inputs, self.device), sheet_index, source)
             anchor_sets = [{key: set(values) for key, values in ctx.anchors.items()} for ctx in contexts]
             hyps = beam_search(self.model, enc, self.grammar, beam=max(self.beam, k), k=max(self.beam, k),
                                alpha=self.config.length_penalty, anchors=anchor_sets, max_steps=self.max_steps)
@@ -324,14 +331,15 @@ class FormulaPredictor:
                 merged.setdefault(canonical_formula(candidate.formula), candidate)
         return list(merged.values())[:k]
 
-    def _encode(self, inputs: dict[str, Any], sheet_index: int) -> Any:
-        """Encode a batch, reusing cached chunk encodings of this workbook and caching the new ones."""
+    def _encode(self, inputs: dict[str, Any], sheet_index: int, source: WorkbookSource) -> Any:
+        """Encode a batch, reusing the chunk encodings cached on ``source`` and caching the new ones."""
         encoder = self.model.encoder
         if self.featurizer is not None:  # features encoder: the cell features are cached by text
             return encoder(inputs)
         keys = [k.tobytes() for k in inputs["chunk_keys"]]
         n_slots = int(inputs["n_slots"])
-        known = {k: self._cells[k] for k in keys if k in self._cells}
+        cache = source.encoded
+        known = {k: cache[k] for k in keys if k in cache}
         todo = [i for i, k in enumerate(keys) if k not in known]
         if todo:
             index = torch.tensor(todo, device=self.device)
@@ -339,16 +347,16 @@ class FormulaPredictor:
                                          inputs["chunk_slots"][index], n_slots).reshape(len(todo), n_slots, -1)
             for row, i in enumerate(todo):
                 known[keys[i]] = fresh[row]
-        if len(self._cells) + len(todo) > self.cache_chunks:
-            self._cells.clear()  # a simple bound: long sheets are encoded in windows of chunks
-        self._cells.update(known)
+        if len(cache) + len(todo) > self.cache_chunks:
+            cache.clear()  # a simple bound: long sheets are encoded in windows of chunks
+        cache.update(known)
         self.stats["chunks_requested"] += int(inputs["chunks_requested"])
         self.stats["chunks_encoded"] += len(todo)
         self.stats["chunks_reused"] += len(keys) - len(todo)
         cells = torch.stack([known[k] for k in keys]).reshape(len(keys) * n_slots, -1)
-        pointer_keys = self._pointer_keys.get(sheet_index)
+        pointer_keys = source.pointer_keys.get(sheet_index)
         if pointer_keys is None:
-            pointer_keys = self._pointer_keys[sheet_index] = encoder.encode_pointers(inputs["pointer_tokens"])
+            pointer_keys = source.pointer_keys[sheet_index] = encoder.encode_pointers(inputs["pointer_tokens"])
         return encoder(inputs, cells=cells, pointer_keys=pointer_keys)
 
     def _render(self, options: list[Any], ctx: RefContext, origin: tuple[int, int], k: int) -> list[Candidate]:
