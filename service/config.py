@@ -49,13 +49,18 @@ class Settings(BaseSettings):
     max_k: int = Field(default=10, ge=1, le=32, description="largest k")
     default_k: int = Field(default=5, ge=1, description="k when the request gives none")
     request_timeout_s: float = Field(default=60.0, gt=0, description="wall-clock limit of one request's work")
+    fill_timeout_s: float = Field(default=300.0, gt=0,
+                                  description="wall-clock limit of one /v1/fill (bulk work, served between "
+                                              "suggestions; about 0.15 s a cell on 2 cores)")
     max_queue: int = Field(default=512, ge=1, description="suggestions waiting for the model before 503 busy")
     cache_workbooks: int = Field(default=16, ge=1, description="workbooks kept with their encodings (LRU by content)")
-    cache_cells: int = Field(default=1_500_000, ge=1,
-                             description="non-empty cells of all cached workbooks together (the least recently "
-                                         "used are dropped beyond it)")
-    fill_slice_cells: int = Field(default=8, ge=1, le=256,
-                                  description="cells a fill predicts at a time; waiting suggestions go between slices")
+    cache_mb: float = Field(default=150.0, gt=0,
+                            description="memory of the cached workbooks and their encodings (estimated: 250 bytes "
+                                        "a cell plus the encodings' tensors); the least recently used go beyond it")
+    fill_slice_s: float = Field(default=0.25, gt=0, le=10,
+                                description="target seconds of one slice of a fill: the cells a fill predicts at a "
+                                            "time are sized from the time per cell measured so far, so a waiting "
+                                            "suggestion is taken within about this long")
     header_timeout_s: float = Field(default=5.0, gt=0,
                                     description="a request's line and headers must arrive within this (else closed)")
     body_idle_timeout_s: float = Field(default=5.0, gt=0,

@@ -7,14 +7,15 @@ the model runs on that thread, one at a time. Work waits in two queues, and sugg
 - **suggestions** (``suggest``): while the thread works, the next requests gather, and the ones
   that ask about the same sheet of the same workbook go to the model together (one
   ``predict_targets`` call, so they share encodings and decode in one beam search);
-- **bulk work** (``predict_cells``, behind ``/v1/fill``): cut into slices of ``fill_slice_cells``
-  cells, one slice queued at a time per request, taken only when no suggestion waits. A suggestion
-  therefore waits for at most one slice, and a request that runs out of time (its coroutine is
-  cancelled) queues no further slice: the work itself stops, not just the response.
+- **bulk work** (``predict_cells``, behind ``/v1/fill``): cut into slices sized to take about
+  ``fill_slice_s`` seconds (from the time per cell measured on the slices before), one slice queued
+  at a time per request, taken only when no suggestion waits. A suggestion therefore waits for at
+  most one slice, and a request that runs out of time (its coroutine is cancelled) queues no
+  further slice: the work itself stops, not just the response.
 
 Workbooks are cached by content (``WorkbookCache``): an add-in clicking around one sheet sends the
-same grid each time, so the sheet is converted and encoded once. The cache is bounded by the cells
-it holds (``cache_cells``) as well as by count; each cached workbook has its own predictor view
+same grid each time, so the sheet is converted and encoded once. The cache is bounded by its
+estimated memory, cells and encodings (``cache_mb``), as well as by count; each cached workbook has its own predictor view
 over the shared model, holding that workbook's encodings. When the engine falls idle after bulk
 work or evictions, freed memory is handed back to the operating system (``release_memory``).
 """
@@ -27,6 +28,7 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +50,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["CachedWorkbook", "InferenceEngine", "release_memory"]
 
 T = TypeVar("T")
+MAX_SLICE_CELLS = 32
+CELL_BYTES = 250  # a read cell (reader.py: about 210 bytes) and its share of the sheet's context
 
 
 def release_memory() -> None:
@@ -68,10 +72,15 @@ class CachedWorkbook:
     key: str
     workbook: Workbook
     predictor: Suggester | None = None  # made on the inference thread at first use
+    cells: int = field(init=False)
 
-    @property
-    def cells(self) -> int:
-        return sum(len(sheet.cells) for sheet in self.workbook.sheets)
+    def __post_init__(self) -> None:
+        self.cells = sum(len(sheet.cells) for sheet in self.workbook.sheets)
+
+    def size_bytes(self) -> int:
+        """Estimated memory: the workbook's cells and the encodings its predictor view holds."""
+        model = self.predictor.predictor if self.predictor is not None else None
+        return self.cells * CELL_BYTES + (model.encodings_bytes() if model is not None else 0)
 
 
 @dataclass
@@ -103,13 +112,14 @@ class InferenceEngine:
         self._inference = ThreadPoolExecutor(1, thread_name_prefix="inference")
         self._readers = ThreadPoolExecutor(2, thread_name_prefix="reader")  # bounds concurrent parsing
         self._books: OrderedDict[str, CachedWorkbook] = OrderedDict()
-        self._cached_cells = 0
+        self._cached_bytes = 0
         self._building: dict[str, asyncio.Future[CachedWorkbook]] = {}
         self._urgent: deque[_Job] = deque()
         self._bulk: deque[_Job] = deque()
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self._untidy = False  # memory worth releasing once idle
+        self._seconds_per_cell: float | None = None  # bulk work, moving average (sizes the slices)
         self.stats = {"suggestions": 0, "batches": 0, "bulk_slices": 0, "bulk_cells": 0, "cache_hits": 0,
                       "cache_misses": 0, "cache_evictions": 0}
 
@@ -165,19 +175,22 @@ class InferenceEngine:
         return entry
 
     def _keep(self, entry: CachedWorkbook) -> None:
-        """Cache ``entry`` and drop the least recently used beyond the bounds. A workbook larger than
-        the whole cell budget is not kept: it serves the requests that asked for it, then goes."""
-        cells = entry.cells
-        if cells > self.settings.cache_cells:
-            self._untidy = True
-            return
         self._books[entry.key] = entry
-        self._cached_cells += cells
-        while len(self._books) > self.settings.cache_workbooks or self._cached_cells > self.settings.cache_cells:
-            _, old = self._books.popitem(last=False)
-            self._cached_cells -= old.cells
+        self._trim()
+
+    def _trim(self) -> None:
+        """Drop the least recently used workbooks while the cache is over ``cache_workbooks`` or
+        ``cache_mb``. A workbook that alone is over the budget goes too: it has served the requests
+        that asked for it (they hold it until they finish)."""
+        budget = self.settings.cache_mb * 2**20
+        sizes = {key: entry.size_bytes() for key, entry in self._books.items()}
+        total = sum(sizes.values())
+        while self._books and (len(self._books) > self.settings.cache_workbooks or total > budget):
+            key, _ = self._books.popitem(last=False)
+            total -= sizes[key]
             self.stats["cache_evictions"] += 1
             self._untidy = True
+        self._cached_bytes = total
 
     # ------------------------------------------------------------------------------ predictions
 
@@ -192,24 +205,34 @@ class InferenceEngine:
 
     async def predict_cells(self, entry: CachedWorkbook, cells: Sequence[tuple[Sheet, int, int]], *, setting: str,
                             k: int) -> list[list[Candidate]]:
-        """Top-``k`` candidates for each of ``cells`` (any sheets), as bulk work: one slice of
-        ``fill_slice_cells`` cells of one sheet at a time, suggestions served between slices.
-        Cancelling the caller stops the work after the slice in progress."""
+        """Top-``k`` candidates for each of ``cells`` (any sheets), as bulk work: one slice of cells
+        of one sheet at a time (``slice_cells``), suggestions served between slices. Cancelling the
+        caller stops the work after the slice in progress."""
         results: list[list[Candidate]] = [[] for _ in cells]
         by_sheet: dict[int, list[int]] = {}
         for i, (sheet, _, _) in enumerate(cells):
             by_sheet.setdefault(id(sheet), []).append(i)
-        step = self.settings.fill_slice_cells
-        for members in by_sheet.values():
-            sheet = cells[members[0]][0]
-            for start in range(0, len(members), step):
-                part = members[start:start + step]
-                job = _Job(entry, sheet, [(cells[i][1], cells[i][2]) for i in part], setting, k, self._future(),
-                           bulk=True)
-                for i, found in zip(part, await self._submit(job), strict=True):
-                    results[i] = found
-        self._untidy = True
+        try:
+            for members in by_sheet.values():
+                sheet = cells[members[0]][0]
+                start = 0
+                while start < len(members):
+                    part = members[start:start + self.slice_cells()]
+                    start += len(part)
+                    job = _Job(entry, sheet, [(cells[i][1], cells[i][2]) for i in part], setting, k,
+                               self._future(), bulk=True)
+                    for i, found in zip(part, await self._submit(job), strict=True):
+                        results[i] = found
+        finally:
+            self._untidy = True
         return results
+
+    def slice_cells(self) -> int:
+        """Cells of the next bulk slice: about ``fill_slice_s`` seconds at the time per cell measured
+        so far (one cell until there is a measure; at most ``MAX_SLICE_CELLS``)."""
+        if self._seconds_per_cell is None:
+            return 1
+        return max(1, min(MAX_SLICE_CELLS, int(self.settings.fill_slice_s / self._seconds_per_cell)))
 
     def _future(self) -> asyncio.Future[list[list[Candidate]]]:
         return asyncio.get_running_loop().create_future()
@@ -257,6 +280,7 @@ class InferenceEngine:
         for job in group:
             if not job.future.done():
                 job.future.set_result([found[cell][:job.k] for cell in job.cells])
+        self._trim()  # the predictions added encodings to the cache
 
     def _predict(self, group: Sequence[_Job]) -> dict[tuple[int, int], list[Candidate]]:
         """On the inference thread: one ``predict_targets`` call for a group of jobs on one sheet."""
@@ -270,8 +294,12 @@ class InferenceEngine:
             entry.predictor = Suggester(model, shared.ranker, retrieval=shared.retrieval)
         cells = list(dict.fromkeys(cell for job in group for cell in job.cells))
         k = max(job.k for job in group)
+        started = time.perf_counter()
         found = entry.predictor.predict_targets(entry.workbook, group[0].sheet, cells, setting=group[0].setting, k=k)
         if group[0].bulk:
+            per_cell = (time.perf_counter() - started) / len(cells)
+            last = self._seconds_per_cell
+            self._seconds_per_cell = per_cell if last is None else 0.7 * last + 0.3 * per_cell
             self.stats["bulk_slices"] += 1
             self.stats["bulk_cells"] += len(cells)
         else:
@@ -280,5 +308,5 @@ class InferenceEngine:
         return dict(zip(cells, found, strict=True))
 
     def describe(self) -> dict[str, Any]:
-        return {"cached_workbooks": len(self._books), "cached_cells": self._cached_cells, **self.stats,
+        return {"cached_workbooks": len(self._books), "cached_mb": round(self._cached_bytes / 2**20, 3), **self.stats,
                 "queued": len(self._urgent), "queued_bulk": len(self._bulk)}

@@ -166,6 +166,7 @@ class Limits(BaseModel):
     max_k: int
     default_k: int
     request_timeout_s: float
+    fill_timeout_s: float
 
 
 class InfoResponse(BaseModel):

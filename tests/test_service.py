@@ -255,7 +255,7 @@ def test_timed_out_fill_frees_the_worker() -> None:
     """A fill that runs out of time answers 504 and queues no further work; suggestions answer after it."""
     data = (SAMPLES / "sales.xlsx").read_bytes()
     cells, _ = _empty_column(data, 600)
-    with TestClient(create_app(Settings(request_timeout_s=3, fill_slice_cells=2, max_fill_cells=2000))) as c:
+    with TestClient(create_app(Settings(fill_timeout_s=3, fill_slice_s=0.05, max_fill_cells=2000))) as c:
         engine = engine_of(c)
         response = c.post("/v1/fill", files={"file": ("sales.xlsx", data, XLSX)}, data={"cells": cells})
         assert_error(response, 504, "timeout")
@@ -270,7 +270,7 @@ def test_suggestions_are_answered_between_the_slices_of_a_fill() -> None:
     """While a long fill runs, a suggestion on another workbook is answered before the fill ends."""
     data = (SAMPLES / "sales.xlsx").read_bytes()
     cells, _ = _empty_column(data, 60)
-    with TestClient(create_app(Settings(fill_slice_cells=2, max_fill_cells=2000))) as c:
+    with TestClient(create_app(Settings(fill_slice_s=0.05, max_fill_cells=2000))) as c:
         engine = engine_of(c)
         with ThreadPoolExecutor(1) as pool:
             fill = pool.submit(c.post, "/v1/fill", files={"file": ("sales.xlsx", data, XLSX)},
@@ -284,19 +284,22 @@ def test_suggestions_are_answered_between_the_slices_of_a_fill() -> None:
         assert engine.stats["bulk_cells"] == 60
 
 
-def test_workbook_cache_is_bounded_by_cells() -> None:
-    cells = sum(v is not None for row in GRID["values"] for v in row)
-    with TestClient(create_app(Settings(cache_cells=cells + 5, cache_workbooks=16))) as c:
+def test_workbook_cache_is_bounded_by_memory() -> None:
+    """Cells and encodings count against ``cache_mb``: the least recently used workbook goes first, and
+    one that alone is over the budget answers its request and is not kept."""
+    with TestClient(create_app(Settings(cache_mb=64))) as c:
         engine = engine_of(c)
         c.post("/v1/suggest", json={**GRID, "sheet": "One"}).raise_for_status()
-        assert engine.describe()["cached_cells"] == cells
+        one = engine.describe()["cached_mb"]
+        assert engine.describe()["cached_workbooks"] == 1 and one > 0  # cells and encodings are counted
+        engine.settings = Settings(cache_mb=one * 1.5)
         c.post("/v1/suggest", json={**GRID, "sheet": "Two"}).raise_for_status()  # the first one is dropped
-        assert engine.describe()["cached_workbooks"] == 1 and engine.describe()["cached_cells"] == cells
-        assert engine.stats["cache_evictions"] == 1
-        wide = {**GRID, "sheet": "Wide", "values": [row + row for row in GRID["values"]], "formulas": None}
-        response = c.post("/v1/suggest", json=wide)  # larger than the whole budget: answered, not kept
+        assert engine.describe()["cached_workbooks"] == 1 and engine.stats["cache_evictions"] == 1
+        assert engine.describe()["cached_mb"] <= one * 1.5
+        engine.settings = Settings(cache_mb=one / 2)
+        response = c.post("/v1/suggest", json={**GRID, "sheet": "Three"})  # over the whole budget alone
         assert response.status_code == 200, response.text
-        assert engine.describe()["cached_cells"] == cells and engine.describe()["cached_workbooks"] == 1
+        assert engine.describe()["cached_workbooks"] == 0 and engine.describe()["cached_mb"] == 0
 
 
 def test_errors_are_logged_once_with_the_request_id(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:

@@ -92,7 +92,7 @@ async def fill(
                             seconds=round(time.perf_counter() - started, 3))
         return filled, report.to_dict()
 
-    filled, report = await within(settings.request_timeout_s, work())
+    filled, report = await within(settings.fill_timeout_s, work())
     name = _filename(label)
     if response == "json":
         body = FillResponse(filename=name, xlsx_base64=base64.b64encode(filled).decode("ascii"), report=report)

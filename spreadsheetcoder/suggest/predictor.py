@@ -102,6 +102,7 @@ class WorkbookSource:
         # The predictor's encodings of this source's chunks (by chunk key) and pointer tables (by sheet).
         self.encoded: dict[bytes, Any] = {}
         self.pointer_keys: dict[int, Any] = {}
+        self.encoded_bytes = 0  # memory of the two, counted as they are added
         self._names: dict[str, list[str]] = {}
         self.tables = {name.casefold(): (first, columns) for name, first, columns in workbook_tables(workbook)}
 
@@ -235,6 +236,10 @@ class FormulaPredictor:
                                                              featurizer=self.featurizer)
         return source, self._anchors
 
+    def encodings_bytes(self) -> int:
+        """Bytes held by the cached encodings (chunks, pointer tables) of the current workbook."""
+        return sum(source.encoded_bytes for source in self._sources.values())
+
     def ref_context(self, workbook: Workbook, sheet: Sheet, row: int, col: int,
                     header_rows: Sequence[int], anchors: AnchorIndex) -> RefContext:
         source, _ = self._workbook(workbook, self.config.context)
@@ -349,7 +354,11 @@ class FormulaPredictor:
                 known[keys[i]] = fresh[row]
         if len(cache) + len(todo) > self.cache_chunks:
             cache.clear()  # a simple bound: long sheets are encoded in windows of chunks
+            source.encoded_bytes = sum(t.numel() * t.element_size() for t in source.pointer_keys.values())
+            # an estimate: rows of one encoded batch share its storage, counted once with the batch
         cache.update(known)
+        if todo:
+            source.encoded_bytes += fresh.numel() * fresh.element_size()
         self.stats["chunks_requested"] += int(inputs["chunks_requested"])
         self.stats["chunks_encoded"] += len(todo)
         self.stats["chunks_reused"] += len(keys) - len(todo)
@@ -357,6 +366,7 @@ class FormulaPredictor:
         pointer_keys = source.pointer_keys.get(sheet_index)
         if pointer_keys is None:
             pointer_keys = source.pointer_keys[sheet_index] = encoder.encode_pointers(inputs["pointer_tokens"])
+            source.encoded_bytes += pointer_keys.numel() * pointer_keys.element_size()
         return encoder(inputs, cells=cells, pointer_keys=pointer_keys)
 
     def _render(self, options: list[Any], ctx: RefContext, origin: tuple[int, int], k: int) -> list[Candidate]:
