@@ -54,9 +54,10 @@ class Settings(BaseSettings):
                                               "suggestions; about 0.15 s a cell on 2 cores)")
     max_queue: int = Field(default=512, ge=1, description="suggestions waiting for the model before 503 busy")
     cache_workbooks: int = Field(default=16, ge=1, description="workbooks kept with their encodings (LRU by content)")
-    cache_mb: float = Field(default=150.0, gt=0,
+    cache_mb: float = Field(default=100.0, gt=0,
                             description="memory of the cached workbooks and their encodings (estimated: 250 bytes "
-                                        "a cell plus the encodings' tensors); the least recently used go beyond it")
+                                        "a cell, 4 MB a predictor view, the encodings' tensors); the least recently "
+                                        "used go beyond it")
     fill_slice_s: float = Field(default=0.25, gt=0, le=10,
                                 description="target seconds of one slice of a fill: the cells a fill predicts at a "
                                             "time are sized from the time per cell measured so far, so a waiting "

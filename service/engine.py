@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 
 from spreadsheetcoder.model.shipped import model_card, resolve_model_dir
 from spreadsheetcoder.sheet import Sheet, Workbook
-from spreadsheetcoder.suggest import FormulaPredictor, Suggester, load_suggester
+from spreadsheetcoder.suggest import Suggester, load_suggester
 from spreadsheetcoder.suggest.types import Candidate
 
 from .config import Settings
@@ -52,6 +52,9 @@ __all__ = ["CachedWorkbook", "InferenceEngine", "release_memory"]
 T = TypeVar("T")
 MAX_SLICE_CELLS = 32
 CELL_BYTES = 250  # a read cell (reader.py: about 210 bytes) and its share of the sheet's context
+# A cached workbook's predictor view beside its cells and encodings (sources, anchors, execution
+# engine, last answers): measured at 3-6 MB a sheet on sample_sheets/ (resident size over 12 sheets).
+ENTRY_BYTES = 4 * 2**20
 
 
 def release_memory() -> None:
@@ -80,7 +83,9 @@ class CachedWorkbook:
     def size_bytes(self) -> int:
         """Estimated memory: the workbook's cells and the encodings its predictor view holds."""
         model = self.predictor.predictor if self.predictor is not None else None
-        return self.cells * CELL_BYTES + (model.encodings_bytes() if model is not None else 0)
+        if model is None:
+            return self.cells * CELL_BYTES
+        return self.cells * CELL_BYTES + ENTRY_BYTES + model.encodings_bytes()
 
 
 @dataclass
@@ -288,10 +293,7 @@ class InferenceEngine:
         if entry.predictor is None:
             shared = self.predictor
             assert shared.predictor is not None
-            model = FormulaPredictor(shared.predictor.model, device=self.settings.device, beam=self.settings.beam,
-                                     batch_size=self.settings.batch_size, cache_chunks=self.settings.cache_chunks,
-                                     neighbour_formulas=False)
-            entry.predictor = Suggester(model, shared.ranker, retrieval=shared.retrieval)
+            entry.predictor = Suggester(shared.predictor.view(), shared.ranker, retrieval=shared.retrieval)
         cells = list(dict.fromkeys(cell for job in group for cell in job.cells))
         k = max(job.k for job in group)
         started = time.perf_counter()

@@ -8,6 +8,7 @@ Predictions go through the same ``Batcher`` as training, then constrained beam s
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections.abc import Sequence
@@ -87,13 +88,13 @@ class WorkbookSource:
     """``CellSource`` over one workbook's sheets (indexed by tab position) in one context setting."""
 
     def __init__(self, workbook: Workbook, setting: str, tokenizer: CellTokenizer, max_tokens: int = 12,
-                 featurizer: CellFeaturizer | None = None) -> None:
+                 featurizer: CellFeaturizer | None = None, pointer_tokenizer: CellTokenizer | None = None) -> None:
         self.workbook = workbook
         self.featurizer = featurizer
         self.strings: list[str] = [TAG_EMPTY, TAG_PAD, TAG_MASK]  # text of each id (features encoder)
         self.contexts = [SheetContext(sheet, setting) for sheet in workbook.sheets]
         self.tokenizer = tokenizer
-        self.pointer_tokenizer = CellTokenizer(tokenizer.path, max_tokens=POINTER_TOKENS)
+        self.pointer_tokenizer = pointer_tokenizer or CellTokenizer(tokenizer.path, max_tokens=POINTER_TOKENS)
         self.ids: dict[str, int] = {TAG_EMPTY: EMPTY_TEXT, TAG_PAD: PAD_TEXT, TAG_MASK: MASK_TEXT}
         self.width = max_tokens
         self.table = self._tokens([TAG_EMPTY, TAG_PAD, TAG_MASK])
@@ -205,6 +206,7 @@ class FormulaPredictor:
         self.beam = beam
         self.batch_size = batch_size
         self.tokenizer = CellTokenizer()
+        self.pointer_tokenizer = CellTokenizer(self.tokenizer.path, max_tokens=POINTER_TOKENS)
         # Features encoder: one featurizer per predictor, so a text is embedded once per process.
         self.featurizer = CellFeaturizer(self.config.cell_features) if self.config.encoder == "features" else None
         self.batcher = Batcher(self.config, self.tokenizer)
@@ -233,8 +235,18 @@ class FormulaPredictor:
         source = self._sources.get(setting)
         if source is None:
             source = self._sources[setting] = WorkbookSource(workbook, setting, self.tokenizer,
-                                                             featurizer=self.featurizer)
+                                                             featurizer=self.featurizer,
+                                                             pointer_tokenizer=self.pointer_tokenizer)
         return source, self._anchors
+
+    def view(self) -> FormulaPredictor:
+        """A predictor over the same model, tokenizers, batcher and grammar with caches of its own
+        (the workbook's sources and encodings, the last answer, stats): one per cached workbook in
+        the service costs no copy of what all of them share."""
+        other = copy.copy(self)
+        other._book, other._anchors, other._sources, other._last = None, None, {}, None
+        other.stats = dict.fromkeys(self.stats, 0)
+        return other
 
     def encodings_bytes(self) -> int:
         """Bytes held by the cached encodings (chunks, pointer tables) of the current workbook."""
