@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     device: str = Field(default="cpu", description="torch device the model runs on")
     beam: int = Field(default=5, ge=1, le=32, description="beam width (raised to k when k is larger)")
     batch_size: int = Field(default=32, ge=1, le=256, description="targets decoded together")
+    max_decode_steps: int = Field(default=64, ge=8, le=512,
+                                  description="cap on the model's decoder steps per suggestion (a sketch token each, "
+                                              "2-6 per reference): bounds the slowest suggestions; about 1.5% of the "
+                                              "dev split's formulas are longer")
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="bearer keys accepted on /v1 (none: no authentication)")
     cors_origins: Annotated[list[str], NoDecode] = Field(

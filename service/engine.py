@@ -112,7 +112,8 @@ class InferenceEngine:
         self.model_dir = resolve_model_dir(settings.model)
         self.model_card = model_card(self.model_dir)
         self.predictor = load_suggester(self.model_dir, device=settings.device, beam=settings.beam,
-                                        batch_size=settings.batch_size, cache_chunks=settings.cache_chunks)
+                                        batch_size=settings.batch_size, cache_chunks=settings.cache_chunks,
+                                        max_steps=settings.max_decode_steps)
         self.context = self.predictor.default_context
         self._inference = ThreadPoolExecutor(1, thread_name_prefix="inference")
         self._readers = ThreadPoolExecutor(2, thread_name_prefix="reader")  # bounds concurrent parsing

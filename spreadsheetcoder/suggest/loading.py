@@ -20,11 +20,12 @@ __all__ = ["load_suggester"]
 
 
 def load_suggester(model: str | os.PathLike[str] | None = None, *, device: str = "cpu", beam: int = 5,
-                   batch_size: int = 32, cache_chunks: int = 8192) -> Suggester:
-    """The pipeline of ``model`` (``--model``, ``$SPREADSHEETCODER_MODEL``, else the shipped folder)."""
+                   batch_size: int = 32, cache_chunks: int = 8192, max_steps: int | None = None) -> Suggester:
+    """The pipeline of ``model`` (``--model``, ``$SPREADSHEETCODER_MODEL``, else the shipped folder).
+    ``max_steps`` caps the model's beam search (default: the grammar's longest formula)."""
     folder = resolve_model_dir(model)
     predictor = FormulaPredictor(folder, device=device, beam=beam, batch_size=batch_size, cache_chunks=cache_chunks,
-                                 neighbour_formulas=False)
+                                 max_steps=max_steps, neighbour_formulas=False)
     index = Path(folder) / RETRIEVAL_FILE
     retrieval = RetrievalIndex.load(index) if index.is_file() else None
     return Suggester(predictor, load_ranker(folder), retrieval=retrieval)
