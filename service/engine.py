@@ -177,6 +177,7 @@ class InferenceEngine:
             entry = CachedWorkbook(key, await self.read(build))
         finally:
             self._building.pop(key, None)
+            self._tidy_later()  # reading (even a refused upload) leaves freed memory behind
         self._keep(entry)
         return entry
 
@@ -195,7 +196,7 @@ class InferenceEngine:
             key, _ = self._books.popitem(last=False)
             total -= sizes[key]
             self.stats["cache_evictions"] += 1
-            self._untidy = True
+            self._tidy_later()
         self._cached_bytes = total
 
     # ------------------------------------------------------------------------------ predictions
@@ -230,7 +231,7 @@ class InferenceEngine:
                     for i, found in zip(part, await self._submit(job), strict=True):
                         results[i] = found
         finally:
-            self._untidy = True
+            self._tidy_later()
         return results
 
     def slice_cells(self) -> int:
@@ -239,6 +240,12 @@ class InferenceEngine:
         if self._seconds_per_cell is None:
             return 1
         return max(1, min(MAX_SLICE_CELLS, int(self.settings.fill_slice_s / self._seconds_per_cell)))
+
+    def _tidy_later(self) -> None:
+        """Ask the scheduler to release memory the next time it has nothing to do."""
+        self._untidy = True
+        if self._wake is not None:
+            self._wake.set()
 
     def _future(self) -> asyncio.Future[list[list[Candidate]]]:
         return asyncio.get_running_loop().create_future()
