@@ -62,6 +62,9 @@ class Settings(BaseSettings):
                             description="memory of the cached workbooks and their encodings (estimated: 250 bytes "
                                         "a cell, 4 MB a predictor view, the encodings' tensors); the least recently "
                                         "used go beyond it")
+    cache_idle_s: float = Field(default=30.0, gt=0,
+                                description="a cached workbook nobody asked about for this long is dropped (its "
+                                            "memory handed back); the next request on it reads and encodes it again")
     fill_slice_s: float = Field(default=0.25, gt=0, le=10,
                                 description="target seconds of one slice of a fill: the cells a fill predicts at a "
                                             "time are sized from the time per cell measured so far, so a waiting "

@@ -15,7 +15,8 @@ the model runs on that thread, one at a time. Work waits in two queues, and sugg
 
 Workbooks are cached by content (``WorkbookCache``): an add-in clicking around one sheet sends the
 same grid each time, so the sheet is converted and encoded once. The cache is bounded by its
-estimated memory, cells and encodings (``cache_mb``), as well as by count; each cached workbook has its own predictor view
+estimated memory, cells and encodings (``cache_mb``), as well as by count, and a workbook nobody
+asked about for ``cache_idle_s`` is dropped; each cached workbook has its own predictor view
 over the shared model, holding that workbook's encodings. When the engine falls idle after bulk
 work or evictions, freed memory is handed back to the operating system (``release_memory``).
 """
@@ -55,6 +56,7 @@ CELL_BYTES = 250  # a read cell (reader.py: about 210 bytes) and its share of th
 # A cached workbook's predictor view beside its cells and encodings (sources, anchors, execution
 # engine, last answers): measured at 3-6 MB a sheet on sample_sheets/ (resident size over 12 sheets).
 ENTRY_BYTES = 4 * 2**20
+IDLE_CHECK_S = 5.0  # how often an idle engine looks for workbooks past cache_idle_s
 
 
 def release_memory() -> None:
@@ -76,9 +78,11 @@ class CachedWorkbook:
     workbook: Workbook
     predictor: Suggester | None = None  # made on the inference thread at first use
     cells: int = field(init=False)
+    last_used: float = field(init=False)  # time.monotonic() of the last request that used it
 
     def __post_init__(self) -> None:
         self.cells = sum(len(sheet.cells) for sheet in self.workbook.sheets)
+        self.last_used = time.monotonic()
 
     def size_bytes(self) -> int:
         """Estimated memory: the workbook's cells and the encodings its predictor view holds."""
@@ -163,6 +167,7 @@ class InferenceEngine:
         entry = self._books.get(key)
         if entry is not None:
             self._books.move_to_end(key)
+            entry.last_used = time.monotonic()
             self.stats["cache_hits"] += 1
             return entry
         task = self._building.get(key)
@@ -187,12 +192,14 @@ class InferenceEngine:
 
     def _trim(self) -> None:
         """Drop the least recently used workbooks while the cache is over ``cache_workbooks`` or
-        ``cache_mb``. A workbook that alone is over the budget goes too: it has served the requests
-        that asked for it (they hold it until they finish)."""
+        ``cache_mb``, and those unused for ``cache_idle_s``. A workbook that alone is over the budget
+        goes too: it has served the requests that asked for it (they hold it until they finish)."""
         budget = self.settings.cache_mb * 2**20
+        idle_since = time.monotonic() - self.settings.cache_idle_s
         sizes = {key: entry.size_bytes() for key, entry in self._books.items()}
         total = sum(sizes.values())
-        while self._books and (len(self._books) > self.settings.cache_workbooks or total > budget):
+        while self._books and (len(self._books) > self.settings.cache_workbooks or total > budget
+                               or next(iter(self._books.values())).last_used < idle_since):
             key, _ = self._books.popitem(last=False)
             total -= sizes[key]
             self.stats["cache_evictions"] += 1
@@ -268,7 +275,10 @@ class InferenceEngine:
                     await self.read(release_memory)
                     continue
                 self._wake.clear()
-                await self._wake.wait()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), min(IDLE_CHECK_S, self.settings.cache_idle_s / 2))
+                except TimeoutError:
+                    self._trim()  # drops the workbooks left idle for cache_idle_s
                 continue
             if self._urgent:
                 jobs = list(self._urgent)
@@ -298,6 +308,7 @@ class InferenceEngine:
     def _predict(self, group: Sequence[_Job]) -> dict[tuple[int, int], list[Candidate]]:
         """On the inference thread: one ``predict_targets`` call for a group of jobs on one sheet."""
         entry = group[0].entry
+        entry.last_used = time.monotonic()
         if entry.predictor is None:
             shared = self.predictor
             assert shared.predictor is not None

@@ -302,6 +302,16 @@ def test_workbook_cache_is_bounded_by_memory() -> None:
         assert engine.describe()["cached_workbooks"] == 0 and engine.describe()["cached_mb"] == 0
 
 
+def test_idle_workbooks_leave_the_cache() -> None:
+    with TestClient(create_app(Settings(cache_idle_s=0.4))) as c:
+        engine = engine_of(c)
+        c.post("/v1/suggest", json={**GRID, "sheet": "Idle"}).raise_for_status()
+        deadline = time.monotonic() + 10
+        while engine.describe()["cached_workbooks"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert engine.describe()["cached_workbooks"] == 0 and engine.stats["cache_evictions"] == 1
+
+
 def test_errors_are_logged_once_with_the_request_id(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="service.requests")
     response = client.post("/v1/suggest", json={**GRID, "k": 99}, headers={"X-Request-ID": "probe-1"})
