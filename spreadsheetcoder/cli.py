@@ -191,6 +191,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (checked before any model loads)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _one_line(formula: str) -> str:
+    """A formula for the table output: line breaks inside it (Alt+Enter in Excel) shown as spaces."""
+    return " ".join(formula.splitlines()) if "\n" in formula or "\r" in formula else formula
+
+
 def _predictor(args: argparse.Namespace) -> FormulaPredictor | Suggester:
     """The suggestion pipeline of the model folder, or with --model-only the model alone."""
     from .model.shipped import resolve_model_dir
@@ -229,7 +245,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if not item["candidates"]:
             print("   no formula renders at this cell")
         for rank, c in enumerate(item["candidates"], 1):
-            print(f"  {rank}. {c['formula']:<50} {c['confidence']:.3f}  {c['source']}")
+            print(f"  {rank}. {_one_line(c['formula']):<50} {c['confidence']:.3f}  {c['source']}")
     return 0
 
 
@@ -241,6 +257,11 @@ def cmd_fill(args: argparse.Namespace) -> int:
     if args.output is None and not args.in_place:
         raise ValueError("give -o OUT.xlsx (or --in-place to overwrite the input)")
     output = args.output if args.output is not None else args.book
+    folder = Path(output).parent
+    if not folder.is_dir():
+        raise ValueError(f"output folder {str(folder)!r} does not exist")
+    if not Path(args.book).is_file():
+        raise FileNotFoundError(f"no such workbook: {args.book}")
     predictor = _predictor(args)
     report = fill_file(args.book, output, args.cells, predictor, in_place=args.in_place,
                        min_confidence=args.min_confidence, context=args.context, k=args.k, propose=args.propose,
@@ -252,7 +273,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
         print(json.dumps(data, default=str))
         return 0
     for cell in report.cells:
-        shown = f"{cell.formula:<45} {cell.confidence:.3f}" if cell.formula is not None else f"{'':<51}"
+        shown = f"{_one_line(cell.formula):<45} {cell.confidence:.3f}" if cell.formula is not None else f"{'':<51}"
         print(f"{cell.cell:<24} {shown}  {cell.status}{f' ({cell.detail})' if cell.detail else ''}")
     counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
     print(f"wrote {output}: {counts or 'no cells'} in {report.seconds:.1f} s")
@@ -269,9 +290,14 @@ def _is_loopback(host: str) -> bool:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    try:
+        import uvicorn
 
-    from service.config import Settings
+        from service.config import Settings
+    except ModuleNotFoundError as exc:
+        print(f"spreadsheetcoder serve: needs the 'service' extra ({exc.name} is not installed): "
+              "pip install 'spreadsheetcoder[service]' (from a clone: pip install -e '.[service]')", file=sys.stderr)
+        return 2
 
     model = getattr(args, "model", None)  # suppressed default: the help names the real one
     if model is not None:  # every worker process reads it (service/config.py)
@@ -293,9 +319,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
                    help="formulas: the sheet as it is, its other formulas visible (the default); values: other "
                         "formula cells show only their values (the paper's setting; with --model-only the "
                         "default is the model's own setting)")
-    p.add_argument("-k", type=int, default=5, help="candidates per cell")
-    p.add_argument("--beam", type=int, default=5, help="beam width (at least k)")
-    p.add_argument("--batch-size", type=int, default=32, help="cells decoded together")
+    p.add_argument("-k", type=_positive_int, default=5, help="candidates per cell")
+    p.add_argument("--beam", type=_positive_int, default=5, help="beam width (at least k)")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="cells decoded together")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
     p.add_argument("--model-only", action="store_true",
                    help="the model's candidates alone, without the suggestion pipeline (neighbouring formulas, "
@@ -444,9 +470,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--splits", default=None, metavar="TSV", help="split file (default: DIR/SPLITS.tsv if present)")
     p.add_argument("--context", choices=CONTEXT_SETTINGS, default="values",
                    help="values: neighbouring formulas hidden (the paper's setting); formulas: visible")
-    p.add_argument("-k", type=int, default=5, help="candidates per target")
-    p.add_argument("--beam", type=int, default=5, help="beam width of the model")
-    p.add_argument("--batch-size", type=int, default=32, help="targets decoded together")
+    p.add_argument("-k", type=_positive_int, default=5, help="candidates per target")
+    p.add_argument("--beam", type=_positive_int, default=5, help="beam width of the model")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="targets decoded together")
     p.add_argument("--device", default="cpu", help="torch device of the model (cpu, cuda)")
     p.add_argument("--model-only", action="store_true",
                    help="score the model alone, without the suggestion pipeline (the 'full' system: candidates "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -350,7 +351,8 @@ def check_min_confidence(min_confidence: float) -> None:
 
 def fill_file(source: str | os.PathLike[str], output: str | os.PathLike[str], cells: str | Sequence[str] | None,
               predictor: FormulaPredictor | Suggester, *, in_place: bool = False, **options: Any) -> FillReport:
-    """``fill_bytes`` from the file ``source`` to the file ``output`` (written atomically).
+    """``fill_bytes`` from the file ``source`` to the file ``output`` (written atomically, with the
+    input's permission bits).
 
     ``output`` equal to ``source`` is refused unless ``in_place``; the input is otherwise never written.
     """
@@ -363,6 +365,6 @@ def fill_file(source: str | os.PathLike[str], output: str | os.PathLike[str], ce
                          "to overwrite it")
     data = src.read_bytes()
     filled, report = fill_bytes(data, cells, predictor, label=str(src), **options)
-    write_atomic(dst, filled)
+    write_atomic(dst, filled, mode=stat.S_IMODE(src.stat().st_mode))  # the input's permission bits
     report.output = str(dst)
     return report

@@ -21,9 +21,11 @@ the blank-and-fill round trip of the tests and the demo workbooks of ``sample_sh
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
+import stat
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -621,14 +623,29 @@ def changed_outside(before: bytes, after: bytes, cells: Mapping[str, Iterable[tu
     return problems
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+def _umask() -> int:
+    """The process's umask, read without changing it (Linux), else the common 022."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    The file gets permission bits ``mode``; by default those of the file it replaces, or of a new
+    file under the umask (the temporary file's private 0600 is never left behind)."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise WriteError(f"output folder {str(folder)!r} does not exist")
+    if mode is None:
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fp:
             fp.write(data)
             fp.flush()

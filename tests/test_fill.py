@@ -209,3 +209,45 @@ def test_formulas_context_offers_nearby_formulas_by_confidence(predictor: Formul
     alone = FormulaPredictor(resolve_model_dir(), beam=5, neighbour_formulas=False)
     [model_only] = alone.predict_targets(book, sheet, [(3, 3)], setting="formulas", k=5)
     assert all(c.confidence not in COPY_PRECISION for c in model_only)
+
+
+def test_fill_output_keeps_the_input_permission_bits(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    book = tmp_path / "budget.xlsx"
+    book.write_bytes((DEMOS / "budget.xlsx").read_bytes())
+    cells = ",".join(EXPECTED["budget.xlsx"])
+    for mode in (0o644, 0o640):
+        os.chmod(book, mode)
+        out = tmp_path / f"out_{mode:o}.xlsx"
+        assert main(["fill", str(book), "-o", str(out), "--cells", cells, "--no-progress"]) == 0
+        assert stat.S_IMODE(out.stat().st_mode) == mode
+    os.chmod(book, 0o644)
+    assert main(["fill", str(book), "--in-place", "--cells", cells, "--no-progress", "--min-confidence", "0"]) == 0
+    assert stat.S_IMODE(book.stat().st_mode) == 0o644  # --in-place keeps the file's bits
+
+
+def test_argument_errors_come_before_the_model_loads(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import spreadsheetcoder.cli as cli
+
+    def no_model(args: object) -> None:
+        raise AssertionError("the model was loaded before the arguments were checked")
+
+    monkeypatch.setattr(cli, "_predictor", no_model)
+    book = str(DEMOS / "budget.xlsx")
+    with pytest.raises(SystemExit) as exit_k:
+        main(["predict", book, "--cell", "Budget!D15", "-k", "0"])
+    assert exit_k.value.code == 2 and "must be at least 1" in capsys.readouterr().err
+    assert main(["fill", book, "-o", str(tmp_path / "missing" / "out.xlsx"), "--cells", "Budget!D15"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["fill", str(tmp_path / "nope.xlsx"), "-o", str(tmp_path / "o.xlsx"), "--cells", "A1"]) == 2
+    assert "no such workbook" in capsys.readouterr().err
+
+
+def test_table_output_shows_a_multi_line_formula_on_one_line() -> None:
+    from spreadsheetcoder.cli import _one_line
+
+    assert _one_line('=IF(A1>0,\n  "yes",\r\n  "no")') == '=IF(A1>0,   "yes",   "no")'
+    assert _one_line("=SUM(A1:A3)") == "=SUM(A1:A3)"

@@ -369,3 +369,15 @@ def test_serve_help_shows_the_settings_defaults(capsys: pytest.CaptureFixture[st
     fields = Settings.model_fields
     for name in ("header_timeout_s", "body_idle_timeout_s", "body_timeout_s", "max_connections_per_client"):
         assert f"{name.upper()} ({fields[name].default:g})" in text, name
+
+
+def test_serve_without_the_service_extra_names_it(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from spreadsheetcoder.cli import main
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the extra were not installed
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "'service' extra" in err and "pip install" in err and "Traceback" not in err and len(err.splitlines()) == 1
