@@ -191,6 +191,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` with a default shown only where it says something: not None or False, and not when
+    the help text already names the default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 def _positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1 (checked before any model loads)."""
     try:
@@ -352,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
             "(--all-cells: every formula cell), with its formula as sketch + relative ranges and its "
             "21x21 context window. Unreadable workbooks are reported with their reason and skipped."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("dir", metavar="DIR", help="folder of .xlsx/.xlsm workbooks (or one workbook)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="JSONL file to write")
@@ -376,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
             "their cached values. A file depends only on (SEED, index): the same command writes the same "
             "bytes on any machine and with any number of workers. Turn them into examples with extract."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("-n", type=int, required=True, metavar="N", help="number of workbooks")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="DIR", help="folder to write into")
@@ -396,7 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
             "other-sheet and beyond-window references, formulas per sheet. Several inputs are shown "
             "side by side as Markdown tables."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("inputs", nargs="+", metavar="DIR_OR_JSONL", help="JSONL examples or a folder of workbooks")
     p.add_argument("--names", default=None, help="comma-separated column names, one per input")
@@ -412,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
             "tokenised once, every sheet's cells stored once, targets as decoder ids, split by workbook. "
             "The cache folder OUT/<key> is keyed by config, tokenizer and inputs and reused when it exists."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("inputs", nargs="+", metavar="JSONL", help="examples written by extract")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder that holds caches")
@@ -436,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
             "folder OUT gets train_config.json, config.json, metrics.jsonl (one JSON object per logged step), "
             "checkpoint/ (latest, resumable with --resume) and model/ (best dev loss: what evaluate loads)."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("--config", default="tiny", metavar="PRESET_OR_JSON",
                    help="a model preset (tiny, small, real) or a JSON file of training options")
@@ -461,7 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
             "formula in the row or column shifted), broken down by function, source folder, reference kind and "
             "sketch length, and macro-averaged by workbook."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("dir", metavar="DIR", help="folder of workbooks (or one workbook)")
     p.add_argument("--model", default=None, metavar="CHECKPOINT_DIR", help="a model folder (a run's model/)")
@@ -500,7 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
             "confidence in [0, 1] (the model's probability of the whole formula). A cell that already holds "
             "something is predicted as if it were empty. Cells without a sheet name are on the first worksheet."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("book", metavar="BOOK", help="an .xlsx/.xlsm workbook")
     p.add_argument("--cell", required=True, metavar="CELLS",
@@ -519,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
             "something, cells below --min-confidence and cells inside merged areas are left alone and "
             "reported. The output is written atomically; the input is never modified unless --in-place."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("book", metavar="BOOK", help="an .xlsx/.xlsm workbook")
     p.add_argument("-o", "--output", default=None, metavar="OUT", help="where to write the filled workbook")
@@ -551,7 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
             "(128) connections per worker, more are refused with 429 (behind a reverse proxy every client has "
             "the proxy's address: raise it). Without API_KEYS on a non-loopback --host, a warning is printed."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("--host", default="127.0.0.1",
                    help="interface to listen on (0.0.0.0: all; set SPREADSHEETCODER_API_KEYS before opening it "

@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 # LibreOffice reads these; the value is the file extension its type detection expects.
 CONVERTIBLE = {"xls": ".xls", "xlsb": ".xlsb", "ods": ".ods", "csv": ".csv", "text": ".csv",
                "html": ".xls", "xml": ".xls"}
-HOW_TO_CONVERT = "convert it with `soffice --headless --convert-to xlsx FILE` (or pass convert=True)"
+HOW_TO_CONVERT = ("convert it with `soffice --headless --convert-to xlsx FILE` "
+                  "(from Python: read_workbook(path, convert=True))")
 
 
 @contextmanager

@@ -80,3 +80,13 @@ def test_cli_help_explains_the_options(capsys):
         main(["extract", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--all-cells" in text and "--context" in text and "distinct relative formula" in text
+
+
+@pytest.mark.parametrize("command", ["extract", "stats", "synth", "cache", "train", "evaluate", "predict", "fill",
+                                     "serve"])
+def test_cli_help_shows_only_defaults_that_say_something(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: None)" not in text and "(default: False)" not in text
+    assert "default: $SPREADSHEETCODER_MODEL, else the model shipped in the package) (default" not in text
