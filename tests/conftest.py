@@ -98,3 +98,29 @@ def overfit_checkpoint(sample_cache, tmp_path_factory) -> tuple[Path, list[dict]
     where = [{"workbook": sheets[it["sheet"]][0], "sheet": sheets[it["sheet"]][1], "row": it["row"], "col": it["col"],
               "teacher_forced_exact": exact} for it in items]
     return folder, where
+
+
+def install_soffice() -> str | None:
+    """LibreOffice's soffice: found, or installed with apt-get (libreoffice-calc-nogui) when this is
+    root on Debian (a fresh machine may lack the package lists: update, then install again); None
+    when neither works."""
+    import os
+    import shutil
+    import subprocess
+
+    found = shutil.which("soffice")
+    if found or not (shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0):
+        return found
+    for step in (["apt-get", "install", "-y", "-q", "libreoffice-calc-nogui"], ["apt-get", "update", "-q"],
+                 ["apt-get", "install", "-y", "-q", "libreoffice-calc-nogui"]):
+        subprocess.run(step, capture_output=True, timeout=1200, check=False)
+        found = shutil.which("soffice")
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def soffice() -> str | None:
+    """The one place the suite gets LibreOffice (installed once, before the first test that needs it)."""
+    return install_soffice()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import subprocess
 import warnings
 import zipfile
@@ -234,25 +232,10 @@ def test_write_atomic_leaves_no_temporary_files(tmp_path: Path) -> None:
         write_atomic(tmp_path / "missing" / "x.xlsx", b"x")
 
 
-def find_soffice() -> str:
-    """LibreOffice's soffice: found, or installed with apt-get (libreoffice-calc-nogui) when this is
-    root on Debian; else the test is skipped with the reason."""
-    found = shutil.which("soffice")
-    if found:
-        return found
-    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        for step in (["apt-get", "install", "-y", "-q", "libreoffice-calc-nogui"], ["apt-get", "update", "-q"],
-                     ["apt-get", "install", "-y", "-q", "libreoffice-calc-nogui"]):
-            subprocess.run(step, capture_output=True, timeout=1200, check=False)
-            found = shutil.which("soffice")
-            if found:
-                return found
-    pytest.skip("no LibreOffice: apt-get install -y libreoffice-calc-nogui to run this test")
-
-
 @pytest.mark.slow
-def test_libreoffice_converts_filled_sample_workbooks(tmp_path: Path) -> None:
-    soffice = find_soffice()
+def test_libreoffice_converts_filled_sample_workbooks(tmp_path: Path, soffice: str | None) -> None:
+    if soffice is None:
+        pytest.skip("no LibreOffice: apt-get install -y libreoffice-calc-nogui to run this test")
     files = []
     for name in BOOKS:
         _, filled, _ = _blank_and_fill((SAMPLES / name).read_bytes(), per_sheet=10)

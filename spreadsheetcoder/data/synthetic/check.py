@@ -53,8 +53,10 @@ class CheckReport:
         cells: formula cells compared; agree: cells whose cached value an engine reproduced.
         by_formulas / by_pycel / by_libreoffice: of those, how many each engine confirmed.
         unverifiable: cells no engine could evaluate (each answered #NAME? or "unknown function",
-            or the formula calls an ``UNCHECKABLE`` function or is a data table); they are left
-            out of ``rate``.
+            or the formula calls an ``UNCHECKABLE`` function or is a data table, or only
+            LibreOffice could settle it and it is not installed); they are left out of ``rate``.
+        without_libreoffice: of those, the cells the Python engines did not reproduce while
+            LibreOffice was not available (0 when it is).
         mismatches: (workbook, cell, formula, cached, engine values) for the others.
     """
 
@@ -63,6 +65,7 @@ class CheckReport:
     by_formulas: int = 0
     by_pycel: int = 0
     by_libreoffice: int = 0
+    without_libreoffice: int = 0
     unverifiable: int = 0
     mismatches: list[tuple[str, str, str, Any, Any]] = field(default_factory=list)
 
@@ -72,6 +75,7 @@ class CheckReport:
         self.by_formulas += other.by_formulas
         self.by_pycel += other.by_pycel
         self.by_libreoffice += other.by_libreoffice
+        self.without_libreoffice += other.without_libreoffice
         self.unverifiable += other.unverifiable
         self.mismatches += other.mismatches
 
@@ -322,6 +326,11 @@ def check_workbook(path: Path, use_libreoffice: bool = True) -> CheckReport:
         if lo is not None and values_agree(cached, lo.get((sheet.upper(), ref), "")):
             report.agree += 1
             report.by_libreoffice += 1
+        elif lo is None:
+            # Only LibreOffice could settle it (INDIRECT, OFFSET across sheets, WORKDAY, ... and what
+            # depends on them: the Python engines get those wrong) and it is not available here.
+            report.unverifiable += 1
+            report.without_libreoffice += 1
         else:
             lo_value = None if lo is None else _normal(lo.get((sheet.upper(), ref)))
             verdicts = (*seen, lo_value)
