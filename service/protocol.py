@@ -141,7 +141,9 @@ class _ConnectionGuard(asyncio.Protocol):
         # pipelining, uvicorn's ``cycle`` is only the newest of them.
         self._cycles: list[_Cycle] = []
 
-    def _current_cycle(self) -> _Cycle | None:
+    def _current_cycle(self) -> _Cycle | None:  # pragma: no cover - each concrete protocol below says
+        """The request uvicorn is reading now: ``GuardedH11Protocol`` and ``GuardedHttpToolsProtocol``
+        each say where their uvicorn class keeps it."""
         raise NotImplementedError
 
     def _unanswered(self) -> list[_Cycle]:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .suggest.suggester import Suggester
 
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "STATUSES", "CellResult", "CellSpecError", "FillPlan", "FillReport",
-           "check_min_confidence", "display_formula", "fill_bytes", "fill_file", "plan_fill", "predict_cells",
+           "display_formula", "fill_bytes", "fill_file", "plan_fill", "predict_cells",
            "propose_cells", "resolve_cells", "write_fill"]
 
 # What happened to each requested cell.
@@ -328,10 +328,9 @@ def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: Formul
     Raises:
         WorkbookError: unreadable input. CellSpecError: bad cells. ConfigError: bad options.
     """
-    check_min_confidence(min_confidence)
+    if not 0.0 <= min_confidence <= 1.0:
+        raise ConfigError(f"min_confidence must be in [0, 1], got {min_confidence}")
     started = time.perf_counter()
-    if not cells and not propose:
-        raise CellSpecError("name the cells to fill (e.g. 'Sheet1!F2:F40'), or ask fill to propose them")
     context = context or predictor.default_context
     plan = plan_fill(read_workbook(data), cells, propose=propose)
     before = dict(predictor.stats)
@@ -342,11 +341,6 @@ def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: Formul
                         min_confidence=min_confidence, cells=plan.report_cells(),
                         seconds=round(time.perf_counter() - started, 3), stats=stats)
     return output, report
-
-
-def check_min_confidence(min_confidence: float) -> None:
-    if not 0.0 <= min_confidence <= 1.0:
-        raise ConfigError(f"min_confidence must be in [0, 1], got {min_confidence}")
 
 
 def fill_file(source: str | os.PathLike[str], output: str | os.PathLike[str], cells: str | Sequence[str] | None,

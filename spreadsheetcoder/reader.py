@@ -314,11 +314,13 @@ def _precount(archive: GuardedZipFile, book: _BookReader, worksheets: list[tuple
     Counting the ends of value elements in the decompressed XML runs at zlib's speed, so a huge
     upload is refused in a second, not after the long parse that would then stop at the limit. The
     count is a lower bound of the non-empty cells (formulas without a cached value are not seen):
-    a workbook under the limit always passes, and the parse counts exactly."""
+    a workbook under the limit always passes, and the parse counts exactly. Sheets whose XML is too
+    short to hold that many values (each takes at least 8 bytes, ``<v>1</v>``) are not read twice."""
+    parts = [part for _, part in worksheets if part in book.valid_files]
+    if sum(archive.getinfo(part).file_size for part in parts) < 8 * max_cells:
+        return
     seen = 0
-    for _, part in worksheets:
-        if part not in book.valid_files:
-            continue
+    for part in parts:
         carry = b""
         with archive.open(part) as src:
             while chunk := src.read(1 << 20):
