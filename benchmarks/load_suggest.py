@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 from service.grid import sheet_grids
-from spreadsheetcoder.reader import read_workbook
+from spreadsheetcoder.xlsx.reader import read_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 

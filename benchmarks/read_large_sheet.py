@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from openpyxl.utils import get_column_letter
 
-from spreadsheetcoder.reader import ReadLimits, read_workbook
+from spreadsheetcoder.xlsx.reader import ReadLimits, read_workbook
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

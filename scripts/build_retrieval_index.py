@@ -28,9 +28,9 @@ from spreadsheetcoder.data.manifest import has_licence, read_manifest
 from spreadsheetcoder.data.split import WorkbookSplitter
 from spreadsheetcoder.errors import WorkbookError
 from spreadsheetcoder.formula import parse_formula
-from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.suggest.features import sketch_key
 from spreadsheetcoder.suggest.sources.retrieval import RetrievalIndex, workbook_items
+from spreadsheetcoder.xlsx.reader import read_workbook
 
 # Sketches kept in the prior (the most widespread, each in at least two workbooks).
 MAX_SKETCHES = 5000

@@ -19,9 +19,9 @@ from pathlib import Path
 from spreadsheetcoder.errors import FormulaError
 from spreadsheetcoder.fill import cell_name, display_formula
 from spreadsheetcoder.formula import parse_formula, relative_formula
-from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.sheet import Sheet
-from spreadsheetcoder.writer import clear_cells
+from spreadsheetcoder.xlsx.reader import read_workbook
+from spreadsheetcoder.xlsx.writer import clear_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -41,7 +41,6 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 from random import Random
-from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook, load_workbook
@@ -56,6 +55,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
+
+from spreadsheetcoder.xlsx.parts import sheet_parts
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXED_TIME = dt.datetime(2024, 1, 15, 9, 0, 0)
@@ -1016,33 +1017,17 @@ def cached_values(original: Path, recalculated: Path) -> dict[str, dict[str, Cac
     return out
 
 
-NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-}
 CELL_RE = re.compile(
     r'<c r="(?P<ref>[A-Z]+[0-9]+)"(?P<attrs>[^>]*?)>(?P<f><f(?:\s[^>]*)?>[^<]*</f>)'
     r"(?:<v\s*/>|<v></v>)?</c>"
 )
 
 
-def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    wb = ET.fromstring(zf.read("xl/workbook.xml"))
-    rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", NS)}
-    parts = {}
-    for s in wb.findall("m:sheets/m:sheet", NS):
-        target = targets[s.get(f"{{{NS['r']}}}id")]
-        parts[s.get("name", "")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    return parts
-
-
 def inject(src: Path, dst: Path, values: dict[str, dict[str, Cached]]) -> int:
     """Copy ``src`` to ``dst`` adding cached ``<v>`` values; fixed zip timestamps. Returns #injected."""
     injected = 0
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        by_part = {part: values[name] for name, part in sheet_parts(zin).items()}
+        by_part = {part: values[name] for name, part in sheet_parts(zin)[1].items()}
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename in by_part:

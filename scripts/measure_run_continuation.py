@@ -20,7 +20,7 @@ from tqdm import tqdm
 from spreadsheetcoder.errors import SpreadsheetCoderError
 from spreadsheetcoder.evaluation.baselines import shift_formula
 from spreadsheetcoder.formula import canonical_formula
-from spreadsheetcoder.reader import read_workbook
+from spreadsheetcoder.xlsx.reader import read_workbook
 
 
 def main() -> None:

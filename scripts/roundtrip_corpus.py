@@ -37,7 +37,7 @@ from spreadsheetcoder.data.extract import find_workbooks
 from spreadsheetcoder.errors import SpreadsheetCoderError
 from spreadsheetcoder.fill import fill_bytes
 from spreadsheetcoder.references import column_letter, quote_sheet
-from spreadsheetcoder.writer import changed_outside, clear_cells, formula_cells, set_formulas
+from spreadsheetcoder.xlsx.writer import changed_outside, clear_cells, formula_cells, set_formulas
 
 
 def pick_cell(data: bytes, workbook) -> tuple[str, int, int] | None:
@@ -56,7 +56,7 @@ def pick_cell(data: bytes, workbook) -> tuple[str, int, int] | None:
 
 
 def roundtrip(path: Path, predictor, work: Path) -> dict:
-    from spreadsheetcoder.reader import read_workbook
+    from spreadsheetcoder.xlsx.reader import read_workbook
 
     data = path.read_bytes()
     try:

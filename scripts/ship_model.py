@@ -64,8 +64,8 @@ def demo_hits(model_dir: Path) -> dict:
 def _demo_hits(model_dir: Path, setting: str) -> dict:
     from spreadsheetcoder.fill import predict_cells, resolve_cells
     from spreadsheetcoder.formula import canonical_formula
-    from spreadsheetcoder.reader import read_workbook
     from spreadsheetcoder.suggest import load_suggester
+    from spreadsheetcoder.xlsx.reader import read_workbook
 
     demos = Path(__file__).resolve().parent.parent / "sample_sheets" / "fill"
     expected = json.loads((demos / "expected.json").read_text(encoding="utf-8"))

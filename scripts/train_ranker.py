@@ -45,7 +45,6 @@ from spreadsheetcoder.data.split import WorkbookSplitter
 from spreadsheetcoder.errors import WorkbookError
 from spreadsheetcoder.evaluation.metrics import match
 from spreadsheetcoder.model.shipped import resolve_model_dir
-from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.sheet import Sheet, Workbook
 from spreadsheetcoder.suggest.features import FEATURES, sketch_key
 from spreadsheetcoder.suggest.predictor import FormulaPredictor
@@ -54,6 +53,7 @@ from spreadsheetcoder.suggest.sources.retrieval import RetrievalIndex, context_k
 from spreadsheetcoder.suggest.suggester import ALL_SOURCES, LeaveOut, Suggester
 from spreadsheetcoder.suggest.target import TargetView
 from spreadsheetcoder.targets import Target, distinct_targets, list_targets
+from spreadsheetcoder.xlsx.reader import read_workbook
 
 logger = logging.getLogger("train_ranker")
 

@@ -22,10 +22,10 @@ from .formula import (
     relative_formula,
     render_formula,
 )
-from .reader import ReadLimits, read_workbook
 from .references import Corner, Reference
 from .sheet import Cell, CellType, Sheet, TableDef, Workbook
 from .targets import Target, list_targets, named_cells
+from .xlsx.reader import ReadLimits, read_workbook
 
 __version__ = "0.1.0"
 

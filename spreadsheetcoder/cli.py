@@ -231,7 +231,7 @@ def _predictor(args: argparse.Namespace) -> FormulaPredictor | Suggester:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .fill import cell_name, display_formula, predict_cells, resolve_cells
-    from .reader import read_workbook
+    from .xlsx.reader import read_workbook
 
     workbook = read_workbook(args.book)
     cells = resolve_cells(workbook, args.cell)

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from .constants import CONTEXT_SETTINGS, DEFAULT_MIN_CONFIDENCE
 from .errors import ConfigError, SpreadsheetCoderError
-from .reader import read_workbook
 from .references import column_letter, parse_cell_list, quote_sheet
 from .sheet import CellType, Sheet, Workbook
 from .suggest.types import Candidate
-from .writer import CellNotEmpty, WriteError, set_formulas, write_atomic
+from .xlsx.reader import read_workbook
+from .xlsx.writer import CellNotEmpty, WriteError, set_formulas, write_atomic
 
 if TYPE_CHECKING:
     from .suggest.predictor import FormulaPredictor

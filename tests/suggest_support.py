@@ -12,9 +12,9 @@ from typing import Any
 
 from spreadsheetcoder.data.synthetic.book import BookData, CellData
 from spreadsheetcoder.data.synthetic.xlsx import write_xlsx
-from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.references import parse_a1
 from spreadsheetcoder.sheet import Workbook
+from spreadsheetcoder.xlsx.reader import read_workbook
 
 Cells = dict[str, Any]  # A1 -> value, or (formula, cached value)
 

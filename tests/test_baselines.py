@@ -14,9 +14,9 @@ from spreadsheetcoder.evaluation.baselines import (
     rule_candidates,
     shift_formula,
 )
-from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.references import parse_a1
 from spreadsheetcoder.sheet import Sheet
+from spreadsheetcoder.xlsx.reader import read_workbook
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
 

@@ -14,9 +14,9 @@ import pytest
 from spreadsheetcoder.data.split import WorkbookSplitter
 from spreadsheetcoder.evaluation import Candidate, Predictor, evaluate_folder, rule_candidates
 from spreadsheetcoder.evaluation.metrics import METRICS
-from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.sheet import Sheet, Workbook
 from spreadsheetcoder.targets import Target, list_targets
+from spreadsheetcoder.xlsx.reader import read_workbook
 from tests.sheets import sample_books
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"

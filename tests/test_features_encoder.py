@@ -19,8 +19,8 @@ from spreadsheetcoder.model.cellfeatures import (
 )
 from spreadsheetcoder.model.configuration import SpreadsheetCoderConfig
 from spreadsheetcoder.model.modeling import SpreadsheetCoder
-from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.suggest.predictor import FormulaPredictor
+from spreadsheetcoder.xlsx.reader import read_workbook
 
 TEXTS = ["Revenue", "Total cost of goods sold", "Q3 2024 — net margin", "=R[-1]C+R[-2]C"]
 

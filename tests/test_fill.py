@@ -18,9 +18,9 @@ from spreadsheetcoder.fill import (
 )
 from spreadsheetcoder.formula import parse_formula
 from spreadsheetcoder.model.shipped import SHIPPED_DIR, model_card, resolve_model_dir
-from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.suggest.predictor import FormulaPredictor
-from spreadsheetcoder.writer import changed_outside
+from spreadsheetcoder.xlsx.reader import read_workbook
+from spreadsheetcoder.xlsx.writer import changed_outside
 from tests.badfiles import xlsx_bytes
 
 DEMOS = Path(__file__).resolve().parent.parent / "sample_sheets" / "fill"

@@ -18,10 +18,10 @@ from spreadsheetcoder.evaluation.metrics import (
     summarize,
     target_hits,
 )
-from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.references import parse_a1
 from spreadsheetcoder.sheet import Sheet, Workbook
 from spreadsheetcoder.targets import list_targets
+from spreadsheetcoder.xlsx.reader import read_workbook
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
 D5 = (5, 4)

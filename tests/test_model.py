@@ -21,8 +21,8 @@ from spreadsheetcoder.model.beam import Grammar, Hypothesis
 from spreadsheetcoder.model.chunks import plan_batch
 from spreadsheetcoder.model.configuration import SpreadsheetCoderConfig
 from spreadsheetcoder.model.modeling import SpreadsheetCoder
-from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.suggest.predictor import FormulaPredictor
+from spreadsheetcoder.xlsx.reader import read_workbook
 
 
 def _queries(data: FormulaDataset, indices: list[int]) -> tuple[np.ndarray, ...]:

@@ -35,10 +35,10 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.table import Table
 
-from spreadsheetcoder import convert, package, reader
 from spreadsheetcoder.errors import WorkbookError
-from spreadsheetcoder.reader import ReadLimits, read_workbook, sniff_format
 from spreadsheetcoder.sheet import Cell, CellType, Sheet, Workbook
+from spreadsheetcoder.xlsx import convert, package, reader
+from spreadsheetcoder.xlsx.reader import ReadLimits, read_workbook, sniff_format
 
 SHEET1 = "xl/worksheets/sheet1.xml"
 REPO = Path(__file__).resolve().parents[1]
@@ -386,7 +386,7 @@ def test_declared_uncompressed_total_over_the_limit() -> None:
 def test_cells_over_the_limit_are_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     """The values in the sheet XML are counted first: a workbook over the cell limit is never parsed.
     Formula cells without a cached value are not counted then; the parse still counts them."""
-    import spreadsheetcoder.reader as reader
+    import spreadsheetcoder.xlsx.reader as reader
 
     plain = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>x</t></is></c></row>'
                     for r in range(1, 101))

@@ -21,8 +21,8 @@ from service.config import Settings
 from service.errors import ApiError
 from service.grid import grid_workbook, local_formula, locale_separators, present
 from service.schemas import SuggestRequest
-from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.sheet import CellType
+from spreadsheetcoder.xlsx.reader import read_workbook
 
 KEY = "in-process-key"
 

@@ -84,7 +84,7 @@ def insert_first_suggestion(page, address: str) -> str:
 
 
 def test_upload_click_suggest_insert(page, live_server: LiveServer) -> None:  # noqa: F811
-    from spreadsheetcoder.reader import read_workbook
+    from spreadsheetcoder.xlsx.reader import read_workbook
 
     path = SAMPLES / "sales.xlsx"
     sheet = read_workbook(path).sheets[0]

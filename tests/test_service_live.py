@@ -24,7 +24,7 @@ from service_support import (  # noqa: F401  (live_server is a fixture)
     live_server,
 )
 
-from spreadsheetcoder.reader import read_workbook
+from spreadsheetcoder.xlsx.reader import read_workbook
 
 TIMEOUT = httpx.Timeout(120.0)
 RSS_LIMIT = 1536 * 1024 * 1024

@@ -17,10 +17,10 @@ from suggest_support import priced_table, write_book
 
 from spreadsheetcoder.errors import WorkbookError
 from spreadsheetcoder.pretrained import CellTokenizer, base_model_dir, safe_encode_batch
-from spreadsheetcoder.reader import read_workbook
 from spreadsheetcoder.sheet import Cell, CellType, Sheet, Workbook
 from spreadsheetcoder.text import NOT_XML, bad_char, clean_text, describe_char
-from spreadsheetcoder.writer import WriteError, set_formulas
+from spreadsheetcoder.xlsx.reader import read_workbook
+from spreadsheetcoder.xlsx.writer import WriteError, set_formulas
 
 HOSTILE = "Re\ud800gion\x00 \udfff end\x01"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from spreadsheetcoder.reader import read_workbook
-from spreadsheetcoder.writer import (
+from spreadsheetcoder.xlsx.reader import read_workbook
+from spreadsheetcoder.xlsx.writer import (
     CellNotEmpty,
     WriteError,
     changed_outside,

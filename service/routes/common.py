@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 from fastapi import UploadFile
 
-from spreadsheetcoder.reader import ReadLimits, read_workbook
 from spreadsheetcoder.sheet import Workbook
+from spreadsheetcoder.xlsx.reader import ReadLimits, read_workbook
 
 from ..config import Settings
 from ..engine import CachedWorkbook, InferenceEngine

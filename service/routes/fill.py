@@ -16,7 +16,7 @@ from spreadsheetcoder.constants import DEFAULT_MIN_CONFIDENCE
 from spreadsheetcoder.fill import CellSpecError, FillReport, plan_fill, write_fill
 from spreadsheetcoder.references import parse_cell_list
 from spreadsheetcoder.text import clean_text
-from spreadsheetcoder.writer import WriteError
+from spreadsheetcoder.xlsx.writer import WriteError
 
 from ..deps import EngineDep, SettingsDep, require_key
 from ..errors import ApiError

@@ -37,9 +37,9 @@ from ..constants import (
 from ..context import SheetContext, format_value
 from ..errors import ConfigError, FormulaError, WorkbookError
 from ..formula import canonical_formula, formula_functions, reference_kinds, render_formula
-from ..reader import ReadLimits, read_workbook
 from ..references import format_a1
 from ..targets import Target, distinct_targets, iter_formula_cells
+from ..xlsx.reader import ReadLimits, read_workbook
 
 logger = logging.getLogger(__name__)
 

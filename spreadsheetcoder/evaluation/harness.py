@@ -27,10 +27,10 @@ from ..data.extract import find_workbooks, source_of
 from ..data.split import SPLITS, WorkbookSplitter
 from ..errors import WorkbookError
 from ..formula import formula_functions, reference_kinds
-from ..reader import read_workbook
 from ..references import format_a1
 from ..sheet import Sheet, Workbook
 from ..targets import Target, list_targets
+from ..xlsx.reader import read_workbook
 from .baselines import FormulaIndex, copy_candidates, rule_candidates
 from .execution import cached_value
 from .metrics import Metrics, exec_match, macro_summarize, target_hits

@@ -30,13 +30,14 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from xml.parsers import expat
 
-from .errors import SpreadsheetCoderError, WorkbookError
+from ..errors import SpreadsheetCoderError, WorkbookError
+from ..references import column_letter, parse_a1
+from ..text import NOT_XML, bad_char
 from .package import open_package
-from .references import column_letter, parse_a1
-from .text import NOT_XML, bad_char
+from .parts import read_part, sheet_parts
 
 __all__ = [
     "CellNotEmpty",
@@ -45,7 +46,6 @@ __all__ = [
     "clear_cells",
     "formula_cells",
     "set_formulas",
-    "sheet_parts",
     "write_atomic",
     "xml_formula",
 ]
@@ -56,7 +56,6 @@ MAX_COMPRESSION_RATIO = 200.0
 
 _START_TAG = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
 _ATTR = r"""(\s+{name}\s*=\s*)("[^"]*"|'[^']*')"""
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # Children of <workbook> that follow <calcPr> in the schema's sequence (CT_Workbook).
 _AFTER_CALCPR = ("oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
                  "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")
@@ -239,79 +238,6 @@ def _scan_sheet(data: bytes, part: str) -> _SheetLayout:
     if layout.sheet_data is None:
         raise WorkbookError("corrupt", f"worksheet {part} has no <sheetData>")
     return layout
-
-
-# ---------------------------------------------------------------------------------------------
-# Package structure
-
-
-def _read_xml(archive: zipfile.ZipFile, name: str) -> bytes:
-    with archive.open(name) as fp:  # GuardedZipFile: refuses a DOCTYPE before the parser sees it
-        return fp.read()
-
-
-def _attrs_of(data: bytes, wanted: str, depth: int) -> list[dict[str, str]]:
-    """Attributes of every element with local name ``wanted`` at ``depth`` (root = 0)."""
-    found: list[dict[str, str]] = []
-    level = 0
-    parser = expat.ParserCreate(namespace_separator=" ")
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal level
-        if level == depth and name.rsplit(" ", 1)[-1] == wanted:
-            found.append({k.rsplit(" ", 1)[-1] if k.startswith(_REL_NS) else k: v for k, v in attrs.items()})
-        level += 1
-
-    def end(name: str) -> None:
-        nonlocal level
-        level -= 1
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        raise WorkbookError("corrupt", f"malformed XML: {exc}") from None
-    return found
-
-
-def _workbook_part(archive: zipfile.ZipFile) -> str:
-    for rel in _attrs_of(_read_xml(archive, "_rels/.rels"), "Relationship", 1):
-        if rel.get("Type", "").endswith("/officeDocument"):
-            return rel["Target"].lstrip("/")
-    raise WorkbookError("corrupt", "the package has no officeDocument relationship")
-
-
-def _resolve(base_part: str, target: str) -> str:
-    if target.startswith("/"):
-        return target.lstrip("/")
-    parts: list[str] = []
-    for piece in (str(PurePosixPath(base_part).parent) + "/" + target).split("/"):
-        if piece in ("", "."):
-            continue
-        if piece == "..":
-            if parts:
-                parts.pop()
-        else:
-            parts.append(piece)
-    return "/".join(parts)
-
-
-def sheet_parts(archive: zipfile.ZipFile) -> tuple[str, dict[str, str]]:
-    """``(workbook part, {worksheet name: its part})`` of an open package (chartsheets left out)."""
-    book = _workbook_part(archive)
-    rels_name = str(PurePosixPath(book).parent / "_rels" / (PurePosixPath(book).name + ".rels"))
-    rels = {rel["Id"]: rel for rel in _attrs_of(_read_xml(archive, rels_name), "Relationship", 1)}
-    names = set(archive.namelist())
-    out: dict[str, str] = {}
-    for sheet in _attrs_of(_read_xml(archive, book), "sheet", 2):
-        rel = rels.get(sheet.get("id", ""))
-        if rel is None or not rel.get("Type", "").endswith("/worksheet"):
-            continue
-        part = _resolve(book, rel["Target"])
-        if part in names:
-            out[sheet["name"]] = part
-    return book, out
 
 
 def _open(data: bytes) -> zipfile.ZipFile:
@@ -523,10 +449,10 @@ def set_formulas(data: bytes, formulas: Mapping[str, Mapping[tuple[int, int], st
             if not cells:
                 continue
             part = _find_sheet(parts, sheet)
-            replaced[part] = _sheet_edits(_read_xml(archive, part), part, sheet, cells)
+            replaced[part] = _sheet_edits(read_part(archive, part), part, sheet, cells)
         if not replaced:
             return data
-        replaced[book] = _full_calc_on_load(_read_xml(archive, book))
+        replaced[book] = _full_calc_on_load(read_part(archive, book))
     return _rewrite(data, replaced)
 
 
@@ -537,7 +463,7 @@ def formula_cells(data: bytes) -> dict[str, list[tuple[int, int, str]]]:
     with _open(data) as archive:
         _, parts = sheet_parts(archive)
         for name, part in parts.items():
-            layout = _scan_sheet(_read_xml(archive, part), part)
+            layout = _scan_sheet(read_part(archive, part), part)
             out[name] = [(c.row, c.col, "shared-master" if c.shared_master else c.formula_type or "normal")
                          for row in layout.rows for c in row.cells if c.formula_type is not None]
     return out
@@ -554,7 +480,7 @@ def clear_cells(data: bytes, cells: Mapping[str, Iterable[tuple[int, int]]]) -> 
         replaced: dict[str, bytes] = {}
         for sheet, wanted in cells.items():
             part = _find_sheet(parts, sheet)
-            xml = _read_xml(archive, part)
+            xml = read_part(archive, part)
             layout = _scan_sheet(xml, part)
             targets = set(wanted)
             edits = []

@@ -39,14 +39,15 @@ from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
-from .constants import (
+from ..constants import (
     DEFAULT_MAX_CELLS,
     DEFAULT_MAX_COMPRESSION_RATIO,
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
 )
+from ..errors import WorkbookError
+from ..sheet import Sheet, TableDef, Workbook
 from .convert import CONVERTIBLE, HOW_TO_CONVERT, converted_to_xlsx
-from .errors import WorkbookError
 from .package import (
     FORMAT_NAMES,
     FORMATS,
@@ -56,7 +57,6 @@ from .package import (
     sniff_format,
     sniff_stream,
 )
-from .sheet import Sheet, TableDef, Workbook
 from .worksheet import SheetParser, number_formats
 
 __all__ = ["FORMATS", "ReadLimits", "read_workbook", "sniff_format"]

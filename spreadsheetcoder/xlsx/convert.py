@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import WorkbookError
+from ..errors import WorkbookError
 from .package import FORMAT_NAMES
 
 __all__ = ["CONVERTIBLE", "HOW_TO_CONVERT", "converted_to_xlsx"]

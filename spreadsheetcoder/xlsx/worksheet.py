@@ -24,12 +24,12 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.xml.constants import REL_NS, SHEET_MAIN_NS
 
-from .constants import (
+from ..constants import (
     MAX_COL,
     MAX_ROW,
 )
-from .errors import WorkbookError
-from .sheet import Cell, CellType, CellValue
+from ..errors import WorkbookError
+from ..sheet import Cell, CellType, CellValue
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import IO, Any, BinaryIO
 
-from .errors import WorkbookError
+from ..errors import WorkbookError
 
 __all__ = ["FORMATS", "FORMAT_NAMES", "GuardedZipFile", "open_package", "package_format", "sniff_format",
            "sniff_stream"]
