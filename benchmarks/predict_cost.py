@@ -92,7 +92,7 @@ def main() -> None:
     sheet = book.sheets[0]
 
     start = time.perf_counter()
-    predictor.predict_targets(book, sheet, [(ROWS // 2, 7)], setting="values", k=args.k)
+    predictor.predict_targets(book, sheet, [(ROWS // 2, 7)], context="values", k=args.k)
     cold = time.perf_counter() - start
     cold_chunks = predictor.stats["chunks_encoded"]
 
@@ -100,13 +100,13 @@ def main() -> None:
     before = dict(predictor.stats)
     for i in range(args.warm):
         start = time.perf_counter()
-        predictor.predict_targets(book, sheet, [(ROWS // 2 + 3 + 2 * i, 7)], setting="values", k=args.k)
+        predictor.predict_targets(book, sheet, [(ROWS // 2 + 3 + 2 * i, 7)], context="values", k=args.k)
         warm_times.append(time.perf_counter() - start)
     warm_chunks = (predictor.stats["chunks_encoded"] - before["chunks_encoded"]) / args.warm
 
     fresh = FormulaPredictor(model, beam=args.k, batch_size=32, max_steps=max_steps)
     start = time.perf_counter()
-    fresh.predict_targets(book, sheet, [(r, 7) for r in range(2, 2 + args.fill)], setting="values", k=args.k)
+    fresh.predict_targets(book, sheet, [(r, 7) for r in range(2, 2 + args.fill)], context="values", k=args.k)
     fill = time.perf_counter() - start
     print(json.dumps({
         "model": label,

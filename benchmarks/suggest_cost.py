@@ -52,18 +52,18 @@ def measure(name: str, predict: Predict, args: argparse.Namespace) -> dict[str, 
     book = build_workbook()
     sheet = book.sheets[0]
     out: dict[str, object] = {}
-    for setting in ("formulas", "values"):
+    for context in ("formulas", "values"):
         cells = [(r, 7) for r in range(2, 2 + args.warmup + args.warm)]
         for cell in cells[:args.warmup]:
-            predict(book, sheet, [cell], setting, 5)
+            predict(book, sheet, [cell], context, 5)
         times = []
         for cell in cells[args.warmup:]:
             started = time.perf_counter()
-            predict(book, sheet, [cell], setting, 5)
+            predict(book, sheet, [cell], context, 5)
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
-        out[f"warm_{setting}_p50_ms"] = round(statistics.median(times), 1)
-        out[f"warm_{setting}_p90_ms"] = round(times[int(0.9 * (len(times) - 1))], 1)
+        out[f"warm_{context}_p50_ms"] = round(statistics.median(times), 1)
+        out[f"warm_{context}_p90_ms"] = round(times[int(0.9 * (len(times) - 1))], 1)
     book = build_workbook()  # a fresh workbook: nothing cached
     sheet = book.sheets[0]
     cells = [(r, 6) for r in range(2, ROWS + 2)]
@@ -88,8 +88,8 @@ def main() -> None:
     suggester = load_suggester()
     model = FormulaPredictor(suggester.predictor.model if suggester.predictor else "", neighbour_formulas=False)
     results = {
-        "pipeline": measure("pipeline", lambda b, s, c, st, k: suggester.predict_targets(b, s, c, setting=st, k=k), args),
-        "model_alone": measure("model_alone", lambda b, s, c, st, k: model.predict_targets(b, s, c, setting=st, k=k),
+        "pipeline": measure("pipeline", lambda b, s, c, st, k: suggester.predict_targets(b, s, c, context=st, k=k), args),
+        "model_alone": measure("model_alone", lambda b, s, c, st, k: model.predict_targets(b, s, c, context=st, k=k),
                                args),
     }
     print(json.dumps({

@@ -58,10 +58,10 @@ def training_record(run: Path) -> dict:
 def demo_hits(model_dir: Path) -> dict:
     """Top-1 / top-5 exact matches (canonical form) on the fill demos' blanked cells, per context
     setting, of the suggestion pipeline shipped with the model (as ``predict`` answers)."""
-    return {setting: _demo_hits(model_dir, setting) for setting in ("values", "formulas")}
+    return {context: _demo_hits(model_dir, context) for context in ("values", "formulas")}
 
 
-def _demo_hits(model_dir: Path, setting: str) -> dict:
+def _demo_hits(model_dir: Path, context: str) -> dict:
     from spreadsheetcoder.fill import predict_cells, resolve_cells
     from spreadsheetcoder.formula import canonical_formula
     from spreadsheetcoder.suggest import load_suggester
@@ -73,7 +73,7 @@ def _demo_hits(model_dir: Path, setting: str) -> dict:
     cells = top1 = top5 = 0
     for name, truth in expected.items():
         book = read_workbook(demos / name)
-        found = predict_cells(predictor, book, resolve_cells(book, list(truth)), k=5, context=setting)
+        found = predict_cells(predictor, book, resolve_cells(book, list(truth)), k=5, context=context)
         for formula, candidates in zip(truth.values(), found, strict=True):
             ranked = [canonical_formula(c.formula) for c in candidates]
             cells += 1

@@ -114,16 +114,16 @@ def gather(files: list[tuple[Path, str, bool]], with_model: Suggester, without_m
                                   *((1, x) for x in copies[:copies_per_workbook])]:
             by_sheet[sheet.name].append((sheet, t, kind))
         suggester = with_model if unseen else without_model
-        for setting in CONTEXT_SETTINGS:
+        for context in CONTEXT_SETTINGS:
             for items in by_sheet.values():
                 sheet = items[0][0]
                 cells = [(t.row, t.col) for _, t, _ in items]
-                gathered = suggester.gather(book, sheet, cells, setting=setting, leave_out=held_out)
+                gathered = suggester.gather(book, sheet, cells, context=context, leave_out=held_out)
                 for (_, t, kind), scored in zip(items, gathered, strict=True):
                     if not scored:
                         continue
                     for s in scored:
-                        rows.append([*s.features, float(setting == "formulas"), float(unseen)])
+                        rows.append([*s.features, float(context == "formulas"), float(unseen)])
                         labels.append(int(match(s.proposal.text, t.text, (t.row, t.col)).formula))
                         groups.append(group)
                         books.append(b)
@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     setting_column = data["x"][:, len(FEATURES)]
     calibration: dict[str, dict[str, list[float]]] = {}
     top_labels: list[int] = []
-    for flag, setting in enumerate(CONTEXT_SETTINGS):
+    for flag, context in enumerate(CONTEXT_SETTINGS):
         mask = cal & (data["kind"] == 0) & (setting_column == flag)
         scores = booster.predict(x[mask])
         probs = np.zeros(len(scores))
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             probs[idx] = z / z.sum()
             top_labels.append(int(mask_y[idx[np.argmax(scores[idx])]]))
         xs, ys = isotonic(probs, mask_y.astype(float))
-        calibration[setting] = {"x": xs, "y": ys}
+        calibration[context] = {"x": xs, "y": ys}
     cal_groups = group[cal]
     n_fit, n_cal = len(np.unique(group[fit])), len(np.unique(cal_groups))
     positives = {name: int(sum(y[mask].tolist())) for name, mask in (("fit", fit), ("calibration", cal))}

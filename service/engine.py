@@ -38,6 +38,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from spreadsheetcoder.constants import ContextSetting
 from spreadsheetcoder.model.shipped import model_card, resolve_model_dir
 from spreadsheetcoder.sheet import Sheet, Workbook
 from spreadsheetcoder.suggest import Suggester, load_suggester
@@ -99,7 +100,7 @@ class _Job:
     entry: CachedWorkbook
     sheet: Sheet
     cells: list[tuple[int, int]]
-    setting: str
+    context: ContextSetting
     k: int
     future: asyncio.Future[list[list[Candidate]]] = field(repr=False)
     bulk: bool = False
@@ -208,16 +209,16 @@ class InferenceEngine:
 
     # ------------------------------------------------------------------------------ predictions
 
-    async def suggest(self, entry: CachedWorkbook, sheet: Sheet, cell: tuple[int, int], *, setting: str,
+    async def suggest(self, entry: CachedWorkbook, sheet: Sheet, cell: tuple[int, int], *, context: ContextSetting,
                       k: int) -> list[Candidate]:
         """Top-``k`` candidates for one cell, batched with the other requests on the same sheet."""
         if len(self._urgent) >= self.settings.max_queue:
             raise ApiError(503, "busy", f"{len(self._urgent)} suggestions are waiting; retry shortly",
                            headers={"Retry-After": "1"})
-        found = await self._submit(_Job(entry, sheet, [cell], setting, k, self._future()))
+        found = await self._submit(_Job(entry, sheet, [cell], context, k, self._future()))
         return found[0]
 
-    async def predict_cells(self, entry: CachedWorkbook, cells: Sequence[tuple[Sheet, int, int]], *, setting: str,
+    async def predict_cells(self, entry: CachedWorkbook, cells: Sequence[tuple[Sheet, int, int]], *, context: ContextSetting,
                             k: int) -> list[list[Candidate]]:
         """Top-``k`` candidates for each of ``cells`` (any sheets), as bulk work: one slice of cells
         of one sheet at a time (``slice_cells``), suggestions served between slices. Cancelling the
@@ -233,7 +234,7 @@ class InferenceEngine:
                 while start < len(members):
                     part = members[start:start + self.slice_cells()]
                     start += len(part)
-                    job = _Job(entry, sheet, [(cells[i][1], cells[i][2]) for i in part], setting, k,
+                    job = _Job(entry, sheet, [(cells[i][1], cells[i][2]) for i in part], context, k,
                                self._future(), bulk=True)
                     for i, found in zip(part, await self._submit(job), strict=True):
                         results[i] = found
@@ -288,7 +289,7 @@ class InferenceEngine:
             groups: dict[tuple[int, int, str], list[_Job]] = {}
             for job in jobs:
                 if not job.future.done():  # a request that timed out while waiting is skipped
-                    groups.setdefault((id(job.entry), id(job.sheet), job.setting), []).append(job)
+                    groups.setdefault((id(job.entry), id(job.sheet), job.context), []).append(job)
             for group in groups.values():
                 await self._run_group(group)
 
@@ -316,7 +317,7 @@ class InferenceEngine:
         cells = list(dict.fromkeys(cell for job in group for cell in job.cells))
         k = max(job.k for job in group)
         started = time.perf_counter()
-        found = entry.predictor.predict_targets(entry.workbook, group[0].sheet, cells, setting=group[0].setting, k=k)
+        found = entry.predictor.predict_targets(entry.workbook, group[0].sheet, cells, context=group[0].context, k=k)
         if group[0].bulk:
             per_cell = (time.perf_counter() - started) / len(cells)
             last = self._seconds_per_cell

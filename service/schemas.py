@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from spreadsheetcoder.constants import ContextSetting
+
 from .text import check_grid_text, check_text
 
 __all__ = [
@@ -73,7 +75,7 @@ class SuggestRequest(BaseModel):
     sheet: str = Field("Sheet1", min_length=1, max_length=31, pattern=SHEET_NAME, description="the sheet's name")
     target: str = Field(pattern=A1_CELL, description="A1 address of the cell to suggest formulas for")
     k: int | None = Field(default=None, description="suggestions wanted (1..max_k, see /v1/info; default 5)")
-    context: Literal["values", "formulas"] | None = Field(
+    context: ContextSetting | None = Field(
         None, description="formulas: the sheet's other formulas are seen (the default); values: only their values")
     locale: str | None = Field(default=None, pattern=LOCALE, description="BCP 47 locale of the user, e.g. 'de-DE'")
 
@@ -115,7 +117,7 @@ class SuggestResponse(BaseModel):
 
     sheet: str
     target: str
-    context: str
+    context: ContextSetting
     suggestions: list[SuggestionPublic]
     model: str = Field(description="the checkpoint that answered")
     version: str = Field(description="the spreadsheetcoder version")
@@ -173,7 +175,7 @@ class InfoResponse(BaseModel):
     model: str
     model_card: dict[str, Any]
     version: str
-    context: str = Field(description="the context setting used when a request names none (formulas: the sheet as it is)")
+    context: ContextSetting = Field(description="the context setting used when a request names none (formulas: the sheet as it is)")
     auth: bool = Field(description="whether /v1 endpoints need a bearer key")
     limits: Limits
 

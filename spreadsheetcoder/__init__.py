@@ -7,7 +7,7 @@ Entry points::
     book = read_workbook("budget.xlsx")
     formula = parse_formula("=SUM(B2:B9)", (10, 2))      # sketch + relative ranges
     render_formula(formula, (10, 3))                     # '=SUM(C2:C9)'
-    window = extract_context(book.sheet("Budget"), 10, 2, setting="values")
+    window = extract_context(book.sheet("Budget"), 10, 2, context="values")
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .constants import CONTEXT_SETTINGS, DEFAULT_MIN_CONFIDENCE, WINDOW_RADIUS
+from .constants import CONTEXT_SETTINGS, DEFAULT_CONTEXT, DEFAULT_MIN_CONFIDENCE, WINDOW_RADIUS
 from .errors import SpreadsheetCoderError
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from .data.extract import extract
 
     summary = extract(
-        args.dir, args.output, setting=args.context, all_cells=args.all_cells,
+        args.dir, args.output, context=args.context, all_cells=args.all_cells,
         workers=args.workers, progress=False if args.no_progress else None, radius=args.radius,
     )
     stats = summary.to_json()
@@ -106,7 +106,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
         with open(args.inputs[0], encoding="utf-8") as handle:
             first = handle.readline()
         radius = json.loads(first)["context"]["radius"] if first.strip() else WINDOW_RADIUS
-    config = CacheConfig(setting=args.context, max_cell_tokens=args.max_cell_tokens, radius=int(radius))
+    config = CacheConfig(context=args.context, max_cell_tokens=args.max_cell_tokens, radius=int(radius))
     splitter = WorkbookSplitter(args.splits)
     folder = build_cache(args.inputs, args.output, config=config, splitter=splitter,
                          progress=False if args.no_progress else None, force=args.force)
@@ -163,7 +163,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     elif not args.baselines_only:
         raise ValueError("give --model CHECKPOINT_DIR (a run's model/ folder), or --baselines-only")
     splitter = WorkbookSplitter(args.splits) if args.splits else None
-    result = evaluate_folder(args.dir, predictor=predictor, split=args.split, setting=args.context, k=args.k,
+    result = evaluate_folder(args.dir, predictor=predictor, split=args.split, context=args.context, k=args.k,
                              splitter=splitter, predictions=args.predictions,
                              progress=False if args.no_progress else None, limit_workbooks=args.limit_workbooks,
                              systems=systems)
@@ -367,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("dir", metavar="DIR", help="folder of .xlsx/.xlsm workbooks (or one workbook)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="JSONL file to write")
-    p.add_argument("--context", choices=CONTEXT_SETTINGS, default="values",
+    p.add_argument("--context", choices=CONTEXT_SETTINGS, default=DEFAULT_CONTEXT,
                    help="values: neighbouring formula cells show cached values only; formulas: their relative formulas too")
     p.add_argument("--all-cells", action="store_true", help="one example per formula cell, not per distinct formula")
     p.add_argument("--radius", type=int, default=WINDOW_RADIUS, metavar="R",
@@ -427,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="+", metavar="JSONL", help="examples written by extract")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder that holds caches")
-    p.add_argument("--context", choices=CONTEXT_SETTINGS, default="values", help="setting the examples were extracted with")
+    p.add_argument("--context", choices=CONTEXT_SETTINGS, default=DEFAULT_CONTEXT, help="setting the examples were extracted with")
     p.add_argument("--splits", default=None, metavar="TSV",
                    help="fixed split by workbook (file<TAB>split), e.g. ../shared/corpus/SPLITS.tsv; others are hashed")
     p.add_argument("--max-cell-tokens", type=int, default=12, metavar="N", help="WordPiece tokens kept per cell")
@@ -479,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baselines-only", action="store_true", help="score the baselines without a model")
     p.add_argument("--split", default="dev", choices=("dev", "test", "train", "all"), help="which workbooks")
     p.add_argument("--splits", default=None, metavar="TSV", help="split file (default: DIR/SPLITS.tsv if present)")
-    p.add_argument("--context", choices=CONTEXT_SETTINGS, default="values",
+    p.add_argument("--context", choices=CONTEXT_SETTINGS, default=DEFAULT_CONTEXT,
                    help="values: neighbouring formulas hidden (the paper's setting); formulas: visible")
     p.add_argument("-k", type=_positive_int, default=5, help="candidates per target")
     p.add_argument("--beam", type=_positive_int, default=5, help="beam width of the model")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 # Excel's grid limits (1-based, inclusive).
 MAX_ROW = 1_048_576
 MAX_COL = 16_384
@@ -33,9 +35,14 @@ MAX_CELL_CHARS = 64
 MAX_FORMULA_CHARS_SHOWN = 96
 
 # Context settings (DESIGN.md): cached values only, or neighbouring formulas visible too.
-CONTEXT_VALUES = "values"
-CONTEXT_FORMULAS = "formulas"
-CONTEXT_SETTINGS = (CONTEXT_VALUES, CONTEXT_FORMULAS)
+# Named `context` from the CLI flag (`--context`) to the service's field; checked by
+# `context.check_context` only.
+ContextSetting = Literal["values", "formulas"]
+CONTEXT_VALUES: ContextSetting = "values"
+CONTEXT_FORMULAS: ContextSetting = "formulas"
+CONTEXT_SETTINGS: tuple[ContextSetting, ...] = (CONTEXT_VALUES, CONTEXT_FORMULAS)
+# The paper's setting, and the default wherever a context is not given.
+DEFAULT_CONTEXT: ContextSetting = CONTEXT_VALUES
 
 # Placeholder of a range in a formula sketch.
 RANGE_PLACEHOLDER = "RANGE"

@@ -14,12 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from .constants import (
     CONTEXT_FORMULAS,
     CONTEXT_SETTINGS,
+    DEFAULT_CONTEXT,
     FORMULA_SEPARATOR,
     MAX_CELL_CHARS,
     MAX_COL,
@@ -29,6 +31,7 @@ from .constants import (
     TAG_MASK,
     TAG_PAD,
     WINDOW_RADIUS,
+    ContextSetting,
 )
 from .errors import ConfigError, FormulaError
 from .formula import parse_formula, relative_formula
@@ -37,7 +40,7 @@ from .tables import RowIndex, find_header_rows
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ContextWindow", "SheetContext", "cell_text", "extract_context", "format_value"]
+__all__ = ["ContextWindow", "SheetContext", "cell_text", "check_context", "extract_context", "format_value", "stored_context"]
 
 
 def format_number(value: float) -> str:
@@ -79,14 +82,14 @@ def _outside(row: int, col: int) -> bool:
     return row < 1 or col < 1 or row > MAX_ROW or col > MAX_COL
 
 
-def cell_text(cell: Cell | None, row: int, col: int, setting: str) -> str:
-    """Typed text of the cell at ``(row, col)`` as the context shows it in ``setting``."""
+def cell_text(cell: Cell | None, row: int, col: int, context: ContextSetting) -> str:
+    """Typed text of the cell at ``(row, col)`` as the context setting ``context`` shows it."""
     if _outside(row, col):
         return TAG_PAD
     if cell is None:
         return TAG_EMPTY
     text = format_value(cell)
-    if setting == CONTEXT_FORMULAS and cell.formula is not None:
+    if context == CONTEXT_FORMULAS and cell.formula is not None:
         try:
             shown = relative_formula(parse_formula(cell.formula, (row, col)))
         except FormulaError:
@@ -95,6 +98,19 @@ def cell_text(cell: Cell | None, row: int, col: int, setting: str) -> str:
     return text
 
 
+
+def check_context(context: str) -> ContextSetting:
+    """The one check of a context setting: ``values`` or ``formulas``, else ``ConfigError``."""
+    if context not in CONTEXT_SETTINGS:
+        raise ConfigError(f"unknown context setting {context!r}; expected one of {CONTEXT_SETTINGS}")
+    return cast(ContextSetting, context)
+
+
+def stored_context(data: Mapping[str, Any]) -> ContextSetting:
+    """The context setting written in a stored window or cache configuration (files written before
+    the name was unified call it ``setting``)."""
+    return check_context(data["context"] if "context" in data else data["setting"])
+
 @dataclass
 class ContextWindow:
     """The context of one target.
@@ -102,7 +118,7 @@ class ContextWindow:
     Attributes:
         sheet: the sheet name.
         row, col: the target cell (1-based).
-        setting: ``values`` or ``formulas``.
+        context: ``values`` or ``formulas``.
         radius: half-size of the window; it spans ``2 * radius + 1`` rows and columns.
         header_rows: sheet rows of the table header (top to bottom), possibly empty.
         headers: ``len(header_rows)`` lists of ``2 * radius + 1`` texts (columns ``col - radius ..``).
@@ -113,7 +129,7 @@ class ContextWindow:
     sheet: str
     row: int
     col: int
-    setting: str
+    context: ContextSetting
     radius: int
     header_rows: tuple[int, ...]
     headers: list[list[str]]
@@ -134,7 +150,7 @@ class ContextWindow:
             "sheet": self.sheet,
             "row": self.row,
             "col": self.col,
-            "setting": self.setting,
+            "context": self.context,
             "radius": self.radius,
             "header_rows": list(self.header_rows),
             "headers": sparse(self.headers),
@@ -162,7 +178,7 @@ class ContextWindow:
             sheet=data["sheet"],
             row=row,
             col=col,
-            setting=data["setting"],
+            context=stored_context(data),
             radius=radius,
             header_rows=tuple(header_rows),
             headers=dense(data["headers"], len(header_rows), header_rows),
@@ -173,11 +189,9 @@ class ContextWindow:
 class SheetContext:
     """Builds context windows for cells of one sheet, caching what targets of the sheet share."""
 
-    def __init__(self, sheet: Sheet, setting: str = "values", radius: int = WINDOW_RADIUS) -> None:
-        if setting not in CONTEXT_SETTINGS:
-            raise ConfigError(f"unknown context setting {setting!r}; expected one of {CONTEXT_SETTINGS}")
+    def __init__(self, sheet: Sheet, context: ContextSetting = DEFAULT_CONTEXT, radius: int = WINDOW_RADIUS) -> None:
         self.sheet = sheet
-        self.setting = setting
+        self.context = check_context(context)
         self.radius = radius
         self.index = RowIndex.build(sheet)
         self._texts: dict[tuple[int, int], str] = {}
@@ -186,7 +200,7 @@ class SheetContext:
         key = (row, col)
         text = self._texts.get(key)
         if text is None:
-            text = cell_text(self.sheet.get(row, col), row, col, self.setting)
+            text = cell_text(self.sheet.get(row, col), row, col, self.context)
             self._texts[key] = text
         return text
 
@@ -212,7 +226,7 @@ class SheetContext:
             sheet=self.sheet.name,
             row=row,
             col=col,
-            setting=self.setting,
+            context=self.context,
             radius=r,
             header_rows=header_rows,
             headers=headers,
@@ -221,10 +235,10 @@ class SheetContext:
 
 
 def extract_context(
-    sheet: Sheet, row: int, col: int, setting: str = "values", radius: int = WINDOW_RADIUS
+    sheet: Sheet, row: int, col: int, context: ContextSetting = DEFAULT_CONTEXT, radius: int = WINDOW_RADIUS
 ) -> ContextWindow:
     """Context window of cell ``(row, col)`` of ``sheet`` (target masked, edges padded).
 
     For many cells of one sheet, build one ``SheetContext`` and call ``window`` on it instead.
     """
-    return SheetContext(sheet, setting, radius).window(row, col)
+    return SheetContext(sheet, context, radius).window(row, col)

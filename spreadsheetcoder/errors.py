@@ -57,5 +57,5 @@ class FormulaError(SpreadsheetCoderError):
         super().__init__(f"{reason}: {formula!r}{extra}")
 
 
-class ConfigError(SpreadsheetCoderError):
-    """An invalid configuration value or an unknown key."""
+class ConfigError(SpreadsheetCoderError, ValueError):
+    """An invalid configuration value or an unknown key (a ``ValueError`` too)."""

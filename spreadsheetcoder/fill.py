@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .constants import CONTEXT_SETTINGS, DEFAULT_MIN_CONFIDENCE
+from .constants import DEFAULT_MIN_CONFIDENCE, ContextSetting
+from .context import check_context
 from .errors import ConfigError, SpreadsheetCoderError
 from .references import column_letter, parse_cell_list, quote_sheet
 from .sheet import CellType, Sheet, Workbook
@@ -74,9 +75,9 @@ def resolve_cells(workbook: Workbook, spec: str | Sequence[str]) -> list[tuple[S
     out: dict[tuple[int, int, int], tuple[Sheet, int, int]] = {}
     for name, row, col in cells:
         try:
-            sheet = workbook.sheets[0] if name is None else workbook.sheet(name)
-        except KeyError:
-            raise CellSpecError(f"no worksheet named {name!r}; worksheets: {workbook.sheet_names}") from None
+            sheet = workbook.sheet_or_first(name)
+        except KeyError as exc:
+            raise CellSpecError(exc.args[0]) from None
         out.setdefault((workbook.sheets.index(sheet), row, col), (sheet, row, col))
     return list(out.values())
 
@@ -86,13 +87,13 @@ def cell_name(sheet: Sheet, row: int, col: int) -> str:
 
 
 def predict_cells(predictor: FormulaPredictor | Suggester, workbook: Workbook, cells: Sequence[tuple[Sheet, int, int]], *,
-                  k: int = 5, context: str | None = None, progress: bool = False) -> list[list[Candidate]]:
+                  k: int = 5, context: ContextSetting | None = None, progress: bool = False) -> list[list[Candidate]]:
     """Top-k candidates for each cell (best first), the cells of each sheet predicted together.
 
     A cell that holds something is predicted as if it were empty (the model never sees a target's
     own content)."""
-    if context is not None and context not in CONTEXT_SETTINGS:
-        raise ConfigError(f"unknown context {context!r}; expected one of {CONTEXT_SETTINGS}")
+    if context is not None:
+        check_context(context)
     if k < 1:
         raise ConfigError(f"k must be at least 1, got {k}")
     results: list[list[Candidate]] = [[] for _ in cells]
@@ -110,7 +111,7 @@ def predict_cells(predictor: FormulaPredictor | Suggester, workbook: Workbook, c
         for start in range(0, len(members), step):
             part = members[start:start + step]
             found = predictor.predict_targets(workbook, sheet, [(cells[i][1], cells[i][2]) for i in part],
-                                              setting=context, k=k)
+                                              context=context, k=k)
             for i, candidates in zip(part, found, strict=True):
                 results[i] = candidates
             if bar is not None:
@@ -200,7 +201,7 @@ class FillReport:
     input: str | None
     output: str | None
     model: str
-    context: str
+    context: ContextSetting
     min_confidence: float
     cells: list[CellResult]
     seconds: float = 0.0
@@ -306,7 +307,7 @@ def write_fill(data: bytes, plan: FillPlan, found: Sequence[Sequence[Candidate]]
 
 
 def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: FormulaPredictor | Suggester, *,
-               min_confidence: float = DEFAULT_MIN_CONFIDENCE, context: str | None = None, k: int = 5, propose: bool = False,
+               min_confidence: float = DEFAULT_MIN_CONFIDENCE, context: ContextSetting | None = None, k: int = 5, propose: bool = False,
                progress: bool = False, label: str | None = None) -> tuple[bytes, FillReport]:
     """Fill cells of an .xlsx package given as bytes; return the new package and the report.
 

@@ -52,6 +52,7 @@ from .references import (
     quote_sheet,
     relative_reference,
     split_top_level,
+    unquote_sheet,
 )
 
 __all__ = [
@@ -434,9 +435,7 @@ def reference_kinds(
 
 
 def _canonical_sheet(prefix: str) -> str:
-    if len(prefix) >= 2 and prefix[0] == "'" and prefix[-1] == "'":
-        return quote_sheet(prefix[1:-1].replace("''", "'"))
-    return quote_sheet(prefix) if prefix else prefix
+    return quote_sheet(unquote_sheet(prefix)) if prefix else prefix
 
 
 def _canonical_operand(value: str, keep_absolute: bool) -> str:

@@ -39,6 +39,7 @@ __all__ = [
     "relative_reference",
     "split_sheet",
     "split_top_level",
+    "unquote_sheet",
 ]
 
 # parse_cell_list refuses lists that expand to more cells than this.
@@ -217,6 +218,14 @@ def quote_sheet(name: str) -> str:
     return name
 
 
+def unquote_sheet(prefix: str) -> str:
+    """The sheet name a reference prefix stands for, the inverse of ``quote_sheet``:
+    ``"'My Sheet'" -> "My Sheet"``, ``"'Bob''s'" -> "Bob's"``; an unquoted prefix is the name itself."""
+    if len(prefix) >= 2 and prefix[0] == "'" and prefix[-1] == "'":
+        return prefix[1:-1].replace("''", "'")
+    return prefix
+
+
 def find_top_level(text: str, char: str, start: int = 0) -> int:
     """Index of the first ``char`` at or after ``start`` outside '...' quotes and [...] brackets, or -1."""
     if "'" not in text and "[" not in text:
@@ -245,10 +254,7 @@ def split_sheet(text: str) -> tuple[str | None, str]:
     bang = find_top_level(text, "!")
     if bang < 0:
         return None, text
-    prefix = text[:bang]
-    if len(prefix) >= 2 and prefix[0] == "'" and prefix[-1] == "'":
-        prefix = prefix[1:-1].replace("''", "'")
-    return prefix, text[bang + 1 :]
+    return unquote_sheet(text[:bang]), text[bang + 1 :]
 
 
 def split_top_level(text: str, char: str) -> list[str]:
@@ -339,7 +345,7 @@ def _sheet_prefix(text: str) -> tuple[str | None, str]:
     if "[" in sheet or "]" in sheet:
         raise FormulaError("external_workbook", text)
     if len(sheet) >= 2 and sheet[0] == "'" and sheet[-1] == "'":
-        sheet = sheet[1:-1].replace("''", "'")
+        sheet = unquote_sheet(sheet)
     elif "'" in sheet:
         raise FormulaError("invalid_reference", text, "stray quote in the sheet name")
     if ":" in sheet:
@@ -368,7 +374,7 @@ def parse_reference(text: str, origin: tuple[int, int]) -> Reference:
         end = None if match.group(10) is None else _corner(match, 7, origin)
         if start is not None and (end is not None or match.group(10) is None):
             quoted = match.group(1)
-            return Reference(match.group(2) if quoted is None else quoted.replace("''", "'"), start, end)
+            return Reference(match.group(2) if quoted is None else unquote_sheet(f"'{quoted}'"), start, end)
     else:
         match = LINE_REFERENCE_RE.match(text)
         if match is not None:
@@ -376,7 +382,7 @@ def parse_reference(text: str, origin: tuple[int, int]) -> Reference:
             start, end = _line_corner(first, origin), _line_corner(last, origin)
             if start is not None and end is not None:
                 quoted = match.group(1)
-                return Reference(match.group(2) if quoted is None else quoted.replace("''", "'"), start, end)
+                return Reference(match.group(2) if quoted is None else unquote_sheet(f"'{quoted}'"), start, end)
     sheet, rest = _sheet_prefix(text)
     pieces = split_top_level(rest, ":")
     if len(pieces) == 2:

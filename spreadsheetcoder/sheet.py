@@ -122,10 +122,21 @@ class Workbook:
         return [s.name for s in self.sheets]
 
     def sheet(self, name: str) -> Sheet:
+        """The sheet called ``name`` (an exact match first, then case-insensitively, as Excel
+        matches); ``KeyError`` listing the workbook's sheets when there is none."""
         for s in self.sheets:
             if s.name == name:
                 return s
         for s in self.sheets:  # Excel sheet names are case-insensitive
             if s.name.lower() == name.lower():
                 return s
-        raise KeyError(f"no sheet {name!r} in {self.path}; sheets: {self.sheet_names}")
+        raise KeyError(f"no worksheet named {name!r}; worksheets: {self.sheet_names}")
+
+    def sheet_or_first(self, name: str | None) -> Sheet:
+        """The sheet called ``name``, or the first sheet when no name is given (``None`` or empty);
+        ``KeyError`` listing the workbook's sheets otherwise."""
+        if name:
+            return self.sheet(name)
+        if not self.sheets:
+            raise KeyError(f"the workbook has no worksheets: {self.path}")
+        return self.sheets[0]

@@ -108,9 +108,8 @@ def named_cells(workbook: Workbook, spec: str, default_sheet: str | None = None)
     Unqualified cells belong to ``default_sheet`` (else the first sheet). Unknown sheets raise
     ``KeyError`` listing the workbook's sheets; bad addresses raise ``ValueError``.
     """
-    default = default_sheet or workbook.sheets[0].name
     out = []
     for sheet_name, row, col in parse_cell_list(spec):
-        sheet = workbook.sheet(sheet_name or default)
+        sheet = workbook.sheet_or_first(sheet_name or default_sheet)
         out.append((sheet.name, row, col))
     return out

@@ -50,12 +50,12 @@ def totals(tmp_path: Path) -> Sheet:
 
 def test_rule_sums_the_numeric_block_above(totals: Sheet) -> None:
     # The block stops at the header "Q1": it is not summed.
-    assert rule_candidates(totals, *at("B6"), setting="values") == ["=SUM(B2:B5)"]
+    assert rule_candidates(totals, *at("B6"), context="values") == ["=SUM(B2:B5)"]
 
 
 def test_rule_sums_the_numeric_block_to_the_left(totals: Sheet) -> None:
     # The label in column A ends the block; nothing numeric above E2 (the header).
-    assert rule_candidates(totals, *at("E2"), setting="values") == ["=SUM(B2:D2)"]
+    assert rule_candidates(totals, *at("E2"), context="values") == ["=SUM(B2:D2)"]
 
 
 def test_rule_puts_the_longer_block_first(tmp_path: Path) -> None:
@@ -65,23 +65,23 @@ def test_rule_puts_the_longer_block_first(tmp_path: Path) -> None:
     for col in "ABCD":
         cells[f"{col}4"] = 1
     sheet = write_sheet(tmp_path / "blocks.xlsx", cells)
-    assert rule_candidates(sheet, *at("E4"), setting="values") == ["=SUM(A4:D4)", "=SUM(E2:E3)"]
+    assert rule_candidates(sheet, *at("E4"), context="values") == ["=SUM(A4:D4)", "=SUM(E2:E3)"]
     # Equal lengths (three each): the block above first.
     cells["E1"] = 0
     cells["A4"] = "label"
     sheet = write_sheet(tmp_path / "tie.xlsx", cells)
-    assert rule_candidates(sheet, *at("E4"), setting="values") == ["=SUM(E1:E3)", "=SUM(B4:D4)"]
+    assert rule_candidates(sheet, *at("E4"), context="values") == ["=SUM(E1:E3)", "=SUM(B4:D4)"]
 
 
 def test_rule_sums_a_single_cell_without_a_range(tmp_path: Path) -> None:
     sheet = write_sheet(tmp_path / "one.xlsx", {"A1": "Price", "A2": 5})
-    assert rule_candidates(sheet, *at("A3"), setting="values") == ["=SUM(A2)"]
+    assert rule_candidates(sheet, *at("A3"), context="values") == ["=SUM(A2)"]
 
 
 def test_rule_offers_nothing_without_numbers(tmp_path: Path) -> None:
     sheet = write_sheet(tmp_path / "text.xlsx", {"A1": "a", "B2": "b", "C3": True})
-    assert rule_candidates(sheet, *at("B3"), setting="values") == []
-    assert rule_candidates(sheet, *at("A1"), setting="formulas") == []
+    assert rule_candidates(sheet, *at("B3"), context="values") == []
+    assert rule_candidates(sheet, *at("A1"), context="formulas") == []
 
 
 def test_rule_counts_formula_cells_with_numeric_cached_values() -> None:
@@ -90,7 +90,7 @@ def test_rule_counts_formula_cells_with_numeric_cached_values() -> None:
     total = sheet.get(15, 7)
     assert total is not None and total.formula == "=SUM(G5:G14)"
     del sheet.cells[(15, 7)]
-    assert rule_candidates(sheet, 15, 7, setting="values")[0] == "=SUM(G5:G14)"
+    assert rule_candidates(sheet, 15, 7, context="values")[0] == "=SUM(G5:G14)"
 
 
 def test_rule_fills_from_adjacent_formulas_only_when_they_are_visible(tmp_path: Path) -> None:
@@ -100,16 +100,16 @@ def test_rule_fills_from_adjacent_formulas_only_when_they_are_visible(tmp_path: 
     cells["C2"], cells["C3"] = "=A2*B2", "=A3*B3"
     sheet = write_sheet(tmp_path / "fill.xlsx", cells)
     # C4: the formula above, shifted (fill down); the left block A4:B4 comes first.
-    assert rule_candidates(sheet, *at("C4"), setting="formulas") == ["=SUM(A4:B4)", "=A4*B4"]
-    assert rule_candidates(sheet, *at("C4"), setting="values") == ["=SUM(A4:B4)"]
+    assert rule_candidates(sheet, *at("C4"), context="formulas") == ["=SUM(A4:B4)", "=A4*B4"]
+    assert rule_candidates(sheet, *at("C4"), context="values") == ["=SUM(A4:B4)"]
 
 
 def test_rule_respects_k_and_rejects_bad_arguments(totals: Sheet) -> None:
-    assert rule_candidates(totals, *at("B6"), setting="values", k=1) == ["=SUM(B2:B5)"]
+    assert rule_candidates(totals, *at("B6"), context="values", k=1) == ["=SUM(B2:B5)"]
     with pytest.raises(ValueError, match="setting"):
-        rule_candidates(totals, *at("B6"), setting="both")
+        rule_candidates(totals, *at("B6"), context="both")
     with pytest.raises(ValueError, match="k must"):
-        rule_candidates(totals, *at("B6"), setting="values", k=0)
+        rule_candidates(totals, *at("B6"), context="values", k=0)
 
 
 @pytest.fixture
@@ -126,38 +126,38 @@ def neighbours(tmp_path: Path) -> Sheet:
 
 
 def test_copy_shifts_the_nearest_formulas_in_tie_order(neighbours: Sheet) -> None:
-    assert copy_candidates(neighbours, *at("C5"), setting="formulas") == [
+    assert copy_candidates(neighbours, *at("C5"), context="formulas") == [
         "=B5+1", "=C3*2", "=1", "=C4*3", "=B5/2",
     ]
-    assert copy_candidates(neighbours, *at("C5"), setting="formulas", k=2) == ["=B5+1", "=C3*2"]
+    assert copy_candidates(neighbours, *at("C5"), context="formulas", k=2) == ["=B5+1", "=C3*2"]
 
 
 def test_copy_sees_no_formulas_in_the_values_setting(neighbours: Sheet) -> None:
-    assert copy_candidates(neighbours, *at("C5"), setting="values") == []
+    assert copy_candidates(neighbours, *at("C5"), context="values") == []
 
 
 def test_copy_skips_shifts_off_the_sheet(neighbours: Sheet) -> None:
     assert shift_formula("=C9-C1", at("C10"), at("C5")) is None
-    assert "=C4-#REF!" not in copy_candidates(neighbours, *at("C5"), setting="formulas", k=10)
+    assert "=C4-#REF!" not in copy_candidates(neighbours, *at("C5"), context="formulas", k=10)
 
 
 def test_copy_deduplicates_filled_formulas(tmp_path: Path) -> None:
     cells: dict[str, Any] = {f"C{row}": f"=A{row}*B{row}" for row in range(2, 40)}
     sheet = write_sheet(tmp_path / "filled.xlsx", cells)
-    assert copy_candidates(sheet, *at("C40"), setting="formulas") == ["=A40*B40"]
+    assert copy_candidates(sheet, *at("C40"), context="formulas") == ["=A40*B40"]
 
 
 def test_baselines_ignore_the_target_cell_itself(tmp_path: Path) -> None:
     sheet = write_sheet(tmp_path / "self.xlsx", {"A1": 1, "C5": "=C1+1"})
-    assert copy_candidates(sheet, *at("C5"), setting="formulas") == []
-    assert rule_candidates(sheet, *at("C5"), setting="formulas") == []
+    assert copy_candidates(sheet, *at("C5"), context="formulas") == []
+    assert rule_candidates(sheet, *at("C5"), context="formulas") == []
 
 
 def test_formula_index_matches_a_plain_scan(neighbours: Sheet) -> None:
     index = FormulaIndex.from_sheet(neighbours)
     assert index.nearest(*at("C5")) == [at(a) for a in ("B5", "C3", "A5", "C7", "E5", "C10")]
-    assert copy_candidates(neighbours, *at("C5"), setting="formulas", index=index) == copy_candidates(
-        neighbours, *at("C5"), setting="formulas"
+    assert copy_candidates(neighbours, *at("C5"), context="formulas", index=index) == copy_candidates(
+        neighbours, *at("C5"), context="formulas"
     )
 
 

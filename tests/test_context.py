@@ -39,7 +39,7 @@ def test_window_at_the_far_edge_of_the_sheet_is_padded():
 
 
 def test_values_setting_hides_neighbour_formulas():
-    window = extract_context(budget_sheet(), 4, 4, setting="values")
+    window = extract_context(budget_sheet(), 4, 4, context="values")
     assert window.cells[10][9] == "num:1610.5"
     assert window.cells[9][10] == "num:60.5"
     assert window.header_rows == (1,)
@@ -47,7 +47,7 @@ def test_values_setting_hides_neighbour_formulas():
 
 
 def test_formulas_setting_shows_relative_formulas():
-    window = extract_context(budget_sheet(), 4, 4, setting="formulas")
+    window = extract_context(budget_sheet(), 4, 4, context="formulas")
     assert window.cells[10][9] == f"num:1610.5{FORMULA_SEPARATOR}=SUM(R[-2]C:R[-1]C)"
     assert window.cells[9][10] == f"num:60.5{FORMULA_SEPARATOR}=RC[-1]-RC[-2]"
     assert window.cells[10][10] == TAG_MASK  # the target's own formula is never shown
@@ -55,9 +55,9 @@ def test_formulas_setting_shows_relative_formulas():
 
 def test_inference_cell_gets_the_same_context_as_a_masked_target():
     sheet = budget_sheet()
-    masked = extract_context(sheet, 4, 4, setting="formulas")
+    masked = extract_context(sheet, 4, 4, context="formulas")
     del sheet.cells[(4, 4)]
-    empty = extract_context(sheet, 4, 4, setting="formulas")
+    empty = extract_context(sheet, 4, 4, context="formulas")
     assert masked == empty
 
 
@@ -73,7 +73,7 @@ def test_typed_cell_texts():
 
 
 def test_dict_round_trip_is_sparse_and_exact():
-    window = extract_context(budget_sheet(), 3, 4, setting="formulas")
+    window = extract_context(budget_sheet(), 3, 4, context="formulas")
     data = window.to_dict()
     assert len(data["cells"]) < 21 * 21 / 4
     assert ContextWindow.from_dict(data) == window

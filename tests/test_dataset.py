@@ -99,7 +99,7 @@ def test_cache_is_reused_by_key_and_rebuilt_on_config_change(examples, cache, sp
 
 def test_setting_mismatch_is_refused(examples, tmp_path):
     with pytest.raises(ConfigError, match="formulas"):
-        build_cache([examples], tmp_path, config=CacheConfig(setting="formulas"), progress=False)
+        build_cache([examples], tmp_path, config=CacheConfig(context="formulas"), progress=False)
 
 
 def test_bucketing_groups_similar_lengths_and_covers_every_index():

@@ -36,12 +36,12 @@ class RulePredictor:
         self.saw_original: list[bool] = []
 
     def predict_targets(self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], *,
-                        setting: str, k: int) -> list[list[Candidate]]:
+                        context: str, k: int) -> list[list[Candidate]]:
         self.saw_original.append(all(sheet.get(*cell) is not None for cell in cells))
         out = []
         for cell in cells:
             masked = replace(sheet, cells={key: c for key, c in sheet.cells.items() if key != cell})
-            texts = rule_candidates(masked, *cell, setting=setting, k=k)
+            texts = rule_candidates(masked, *cell, context=context, k=k)
             out.append([Candidate(text, -1.0 - rank, 0.9 / (rank + 1)) for rank, text in enumerate(texts)])
         return out
 
@@ -136,7 +136,7 @@ def test_without_a_predictor_only_baselines_run(folder: Path) -> None:
 
 def test_predictions_jsonl_has_one_line_per_target(folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "out" / "predictions.jsonl"
-    result = evaluate_folder(folder, predictor=RulePredictor(), split="all", setting="formulas", predictions=out,
+    result = evaluate_folder(folder, predictor=RulePredictor(), split="all", context="formulas", predictions=out,
                              progress=False)
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == result["targets"] == 5
@@ -173,14 +173,14 @@ def test_bad_arguments_are_refused(folder: Path) -> None:
     with pytest.raises(ValueError, match="split"):
         evaluate_folder(folder, predictor=None, split="validation")
     with pytest.raises(ValueError, match="setting"):
-        evaluate_folder(folder, predictor=None, setting="both")
+        evaluate_folder(folder, predictor=None, context="both")
     with pytest.raises(ValueError, match="k must"):
         evaluate_folder(folder, predictor=None, k=0)
 
 
 class ShortPredictor(RulePredictor):
     def predict_targets(self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], *,
-                        setting: str, k: int) -> list[list[Candidate]]:
+                        context: str, k: int) -> list[list[Candidate]]:
         return []
 
 
@@ -191,7 +191,7 @@ def test_a_predictor_returning_too_few_lists_is_an_error(folder: Path) -> None:
 
 def test_sample_sheets_expected_results(tmp_path: Path) -> None:
     """A regression check on sample_sheets/ (real cached values, so execution match is checkable)."""
-    result = evaluate_folder(sample_books(tmp_path), predictor=RulePredictor(), split="all", setting="formulas", progress=False)
+    result = evaluate_folder(sample_books(tmp_path), predictor=RulePredictor(), split="all", context="formulas", progress=False)
     assert result["targets"] == sum(len(list_targets(s)) for p in SAMPLES.glob("*.xlsx")
                                     for s in read_workbook(p).sheets)
     assert (result["workbooks"], result["failed"]) == (7, 0)

@@ -54,7 +54,7 @@ def test_extract_writes_one_example_per_distinct_formula_and_skips_bad_files(cor
 
 def test_extract_all_cells_and_formulas_setting(corpus_dir, tmp_path):
     out = tmp_path / "all.jsonl"
-    summary = extract(corpus_dir / "finance", out, all_cells=True, setting="formulas", workers=1, progress=False)
+    summary = extract(corpus_dir / "finance", out, all_cells=True, context="formulas", workers=1, progress=False)
     examples = read_jsonl(out)
     assert len(examples) == summary.formula_cells > summary.distinct_formulas
     shown = [text for e in examples for _, _, text in e["context"]["cells"] if "|f:=" in text]

@@ -134,7 +134,7 @@ def test_features_model_overfits_and_predicts_from_the_workbooks(sample_cache, f
         book = books.setdefault(name, read_workbook(SAMPLE_SHEETS / name))
         sheet = book.sheet(sheet_name)
         truth = sheet.get(item["row"], item["col"]).formula
-        [candidates] = predictor.predict_targets(book, sheet, [(item["row"], item["col"])], setting="values", k=3)
+        [candidates] = predictor.predict_targets(book, sheet, [(item["row"], item["col"])], context="values", k=3)
         assert candidates and all(0 < c.confidence <= 1 for c in candidates)
         for candidate in candidates:
             parse_formula(candidate.formula, (item["row"], item["col"]))

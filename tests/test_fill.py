@@ -199,7 +199,7 @@ def test_formulas_context_offers_nearby_formulas_by_confidence(predictor: Formul
     ws["C1"], ws["C2"] = "=A1+B1", "=A2*B2"
     book = read_workbook(xlsx_bytes(wb))
     sheet = book.sheets[0]
-    [found] = predictor.predict_targets(book, sheet, [(3, 3)], setting="formulas", k=5)
+    [found] = predictor.predict_targets(book, sheet, [(3, 3)], context="formulas", k=5)
     texts = [c.formula for c in found]
     assert {"=A3*B3", "=A3+B3"} <= set(texts)
     assert texts.index("=A3*B3") < texts.index("=A3+B3")  # the nearer one first
@@ -207,7 +207,7 @@ def test_formulas_context_offers_nearby_formulas_by_confidence(predictor: Formul
     assert len(set(texts)) == len(texts) == 5
     assert found[texts.index("=A3*B3")].confidence == COPY_PRECISION[0]
     alone = FormulaPredictor(resolve_model_dir(), beam=5, neighbour_formulas=False)
-    [model_only] = alone.predict_targets(book, sheet, [(3, 3)], setting="formulas", k=5)
+    [model_only] = alone.predict_targets(book, sheet, [(3, 3)], context="formulas", k=5)
     assert all(c.confidence not in COPY_PRECISION for c in model_only)
 
 

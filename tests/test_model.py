@@ -78,9 +78,9 @@ def test_each_ablation_builds_and_trains_a_step(sample_cache, switch):
 
 
 def test_formulas_context_builds_and_trains_a_step(tmp_path):
-    extract(SAMPLE_SHEETS / "budget.xlsx", tmp_path / "f.jsonl", setting="formulas", radius=16, workers=1,
+    extract(SAMPLE_SHEETS / "budget.xlsx", tmp_path / "f.jsonl", context="formulas", radius=16, workers=1,
             progress=False)
-    cache = build_cache([tmp_path / "f.jsonl"], tmp_path / "cache", config=CacheConfig(setting="formulas", radius=16),
+    cache = build_cache([tmp_path / "f.jsonl"], tmp_path / "cache", config=CacheConfig(context="formulas", radius=16),
                         splitter=WorkbookSplitter(dev=0.0, test=0.0), progress=False)
     data = FormulaDataset(cache, None)
     config = tiny_config(cache, context="formulas")
@@ -158,7 +158,7 @@ def test_tiny_model_overfits_50_examples(overfit_checkpoint):
         for item in items:
             sheet = book.sheet(item["sheet"])
             truth = sheet.get(item["row"], item["col"]).formula
-            [candidates] = predictor.predict_targets(book, sheet, [(item["row"], item["col"])], setting="values", k=3)
+            [candidates] = predictor.predict_targets(book, sheet, [(item["row"], item["col"])], context="values", k=3)
             top = candidates[0].formula if candidates else ""
             hits += canonical_formula(top) == canonical_formula(truth)
     assert hits == 50
@@ -170,7 +170,7 @@ def test_beam_candidates_are_valid_formulas(overfit_checkpoint):
     book = read_workbook(SAMPLE_SHEETS / "timesheet.xlsx")
     sheet = book.sheets[0]
     cells = [(r, c) for r in range(2, 12) for c in range(2, 8)]
-    results = predictor.predict_targets(book, sheet, cells, setting="values", k=5)
+    results = predictor.predict_targets(book, sheet, cells, context="values", k=5)
     assert len(results) == len(cells)
     # 60 windows share their sheet's chunks: far fewer BERT sequences than one window each
     assert predictor.stats["chunks_encoded"] < predictor.stats["chunks_requested"] / 4

@@ -26,8 +26,8 @@ def texts(candidates) -> set[str]:
     return {canonical_formula(c.formula) for c in candidates}
 
 
-def view_of(book, sheet: str, row: int, col: int, setting: str = "values") -> TargetView:
-    return TargetView(book, book.sheet(sheet), row, col, setting)
+def view_of(book, sheet: str, row: int, col: int, context: str = "values") -> TargetView:
+    return TargetView(book, book.sheet(sheet), row, col, context)
 
 
 @pytest.fixture
@@ -100,14 +100,14 @@ def test_retrieval_moves_a_formula_found_under_the_same_labels(tmp_path: Path, s
 
 def test_candidates_reading_the_target_are_dropped(sales):
     suggester = Suggester(None)
-    scored = suggester.gather(sales, sales.sheet("Sales"), [(8, 4)], setting="values")[0]
+    scored = suggester.gather(sales, sales.sheet("Sales"), [(8, 4)], context="values")[0]
     assert scored
     assert all(not s.execution.reads_target for s in scored)
     assert all(len(s.features) == len(FEATURES) for s in scored)
 
 
-@pytest.mark.parametrize("setting", ["values", "formulas"])
-def test_the_target_value_never_reaches_candidates_or_features(tmp_path: Path, setting: str):
+@pytest.mark.parametrize("context", ["values", "formulas"])
+def test_the_target_value_never_reaches_candidates_or_features(tmp_path: Path, context: str):
     """Two workbooks that differ only in the target's cached value give identical suggestions."""
     cells = priced_table()
     books = []
@@ -117,7 +117,7 @@ def test_the_target_value_never_reaches_candidates_or_features(tmp_path: Path, s
         books.append(write_book(tmp_path / f"b{k}.xlsx", {"Sales": variant}))
     gathered = []
     for book in books:
-        scored = Suggester(None).gather(book, book.sheet("Sales"), [(8, 4), (5, 4)], setting=setting)
+        scored = Suggester(None).gather(book, book.sheet("Sales"), [(8, 4), (5, 4)], context=context)
         gathered.append([[(s.proposal.text, s.features, repr(s.execution.value)) for s in target] for target in scored])
     assert gathered[0] == gathered[1]
 
@@ -140,20 +140,20 @@ def test_hostile_candidates_finish_quickly(sales):
 
 def test_the_heuristic_ranker_prefers_what_the_siblings_confirm(sales):
     suggester = Suggester(None)
-    best = suggester.predict_targets(sales, sales.sheet("Sales"), [(5, 4)], setting="values", k=3)[0]
+    best = suggester.predict_targets(sales, sales.sheet("Sales"), [(5, 4)], context="values", k=3)[0]
     assert canonical_formula(best[0].formula) in {canonical_formula("=B5*C5"), canonical_formula("=C5*B5")}
     assert all(0.0 <= c.confidence <= 1.0 for c in best)
     assert [c.confidence for c in best] == sorted((c.confidence for c in best), reverse=True)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("setting", ["values", "formulas"])
-def test_shipped_pipeline_puts_the_sum_under_a_computed_column(tmp_path: Path, setting: str):
+@pytest.mark.parametrize("context", ["values", "formulas"])
+def test_shipped_pipeline_puts_the_sum_under_a_computed_column(tmp_path: Path, context: str):
     from spreadsheetcoder.suggest import load_suggester
 
     book = write_book(tmp_path / "sales.xlsx", {"Sales": priced_table(rows=8)})
     suggester = load_suggester()
-    found = suggester.predict_targets(book, book.sheet("Sales"), [(10, 4)], setting=setting, k=5)[0]
+    found = suggester.predict_targets(book, book.sheet("Sales"), [(10, 4)], context=context, k=5)[0]
     assert canonical_formula(found[0].formula) == canonical_formula("=SUM(D2:D9)"), found
     assert found[0].source in ("aggregate", "retrieval")
     assert not math.isnan(found[0].confidence)
@@ -184,11 +184,11 @@ def test_parallel_sheets_lend_their_formulas_where_formulas_are_visible(tmp_path
 
     book = write_book(tmp_path / "regions.xlsx", {"North": priced_table(), "South": priced_table()})
     labels = ValueIndex(book).labels
-    view = view_of(book, "South", 8, 4, setting="formulas")
+    view = view_of(book, "South", 8, 4, context="formulas")
     found, info = workbook_candidates(view, labels)
     assert all(i.hits == 1 for i in info.values())
     assert canonical_formula("=SUM(D2:D7)") in texts(found)
-    assert workbook_candidates(view_of(book, "South", 8, 4, setting="values"), labels)[0] == []
+    assert workbook_candidates(view_of(book, "South", 8, 4, context="values"), labels)[0] == []
 
 
 def test_expansions_wrap_what_ran_and_label_what_the_siblings_show(tmp_path: Path):
@@ -218,8 +218,8 @@ def test_a_candidate_reading_only_empty_cells_stays_when_they_are_filled_in_the_
     del cells["B7"], cells["C7"], cells["D7"]  # a new last row, all three cells to fill
     book = write_book(tmp_path / "new_row.xlsx", {"Sales": cells})
     sheet = book.sheet("Sales")
-    alone = Suggester(None).gather(book, sheet, [(7, 4)], setting="formulas")[0]
-    together = Suggester(None).gather(book, sheet, [(7, 2), (7, 3), (7, 4)], setting="formulas")[2]
+    alone = Suggester(None).gather(book, sheet, [(7, 4)], context="formulas")[0]
+    together = Suggester(None).gather(book, sheet, [(7, 2), (7, 3), (7, 4)], context="formulas")[2]
     product = canonical_formula("=B7*C7")
     assert product not in {canonical_formula(s.proposal.text) for s in alone}
     assert product in {canonical_formula(s.proposal.text) for s in together}
@@ -235,7 +235,7 @@ def test_formulas_with_external_effects_are_never_suggested(tmp_path: Path):
         cells[f"B{r}"] = (f'=WEBSERVICE("http://example.invalid/?q="&A{r})', "sunny")
     cells["A7"] = "City 7"
     book = write_book(tmp_path / "web.xlsx", {"Web": cells})
-    found = Suggester(None).predict_targets(book, book.sheet("Web"), [(7, 2)], setting="formulas", k=5)[0]
+    found = Suggester(None).predict_targets(book, book.sheet("Web"), [(7, 2)], context="formulas", k=5)[0]
     assert not any("WEBSERVICE" in c.formula.upper() for c in found), found
     assert has_external_effect('=_xlfn.WEBSERVICE("http://x")') and has_external_effect("=HYPERLINK(A1)")
     assert has_external_effect("=[1]Sheet1!A1+1") and has_external_effect("='C:\\d\\[Book.xlsx]S'!A1")
@@ -255,11 +255,11 @@ def test_encodings_are_reused_in_either_setting(tmp_path: Path):
     assert model is not None
     predictor = FormulaPredictor(model.model, neighbour_formulas=False)
     other = "formulas" if predictor.config.context == "values" else "values"
-    for setting in (other, predictor.config.context):
-        first = predictor.predict_targets(book, book.sheet("Sales"), [(10, 4)], setting=setting, k=3)
+    for context in (other, predictor.config.context):
+        first = predictor.predict_targets(book, book.sheet("Sales"), [(10, 4)], context=context, k=3)
         encoded = predictor.stats["chunks_encoded"]
         reused = predictor.stats["chunks_reused"]
-        again = predictor.predict_targets(book, book.sheet("Sales"), [(10, 5)], setting=setting, k=3)
-        assert predictor.stats["chunks_reused"] > reused, setting
-        assert predictor.stats["chunks_encoded"] - encoded < encoded, setting  # most chunks came from the cache
+        again = predictor.predict_targets(book, book.sheet("Sales"), [(10, 5)], context=context, k=3)
+        assert predictor.stats["chunks_reused"] > reused, context
+        assert predictor.stats["chunks_encoded"] - encoded < encoded, context  # most chunks came from the cache
         assert first and again

@@ -33,8 +33,8 @@ def suggester():
 
 
 def assert_predicts(suggester, workbook: Workbook, sheet: Sheet, cells: list[tuple[int, int]]) -> None:
-    for setting in ("values", "formulas"):
-        found = suggester.predict_targets(workbook, sheet, cells, setting=setting, k=3)
+    for context in ("values", "formulas"):
+        found = suggester.predict_targets(workbook, sheet, cells, context=context, k=3)
         assert len(found) == len(cells)
         assert all(isinstance(c.formula, str) and 0.0 <= c.confidence <= 1.0 for f in found for c in f)
 

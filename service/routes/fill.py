@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import Response
 
-from spreadsheetcoder.constants import DEFAULT_MIN_CONFIDENCE
+from spreadsheetcoder.constants import DEFAULT_MIN_CONFIDENCE, ContextSetting
 from spreadsheetcoder.fill import CellSpecError, FillReport, plan_fill, write_fill
 from spreadsheetcoder.references import parse_cell_list
 from spreadsheetcoder.text import clean_text
@@ -60,7 +60,7 @@ async def fill(
                                description="cells and areas to fill: 'Sheet1!F2:F40,Summary!C9'")],
     min_confidence: Annotated[float, Form(ge=0.0, le=1.0, description="leave cells below this confidence empty "
                                           "(default: 90% precision on the dev split)")] = DEFAULT_MIN_CONFIDENCE,
-    context: Annotated[Literal["values", "formulas"] | None, Form()] = None,
+    context: Annotated[ContextSetting | None, Form()] = None,
     response: Annotated[Literal["xlsx", "json"], Form(description="the file itself, or JSON with it in base64")] = "xlsx",
 ) -> Response:
     """Predict the named empty cells and write the top formula of each into a copy of the workbook,
@@ -77,17 +77,17 @@ async def fill(
     async def work() -> tuple[bytes, dict[str, Any]]:
         started = time.perf_counter()
         entry = await upload_workbook(engine, data, settings)  # refuses bombs and corrupt files within the limits
-        setting = context or engine.context
+        chosen = context or engine.context
         try:
             plan = plan_fill(entry.workbook, cells)
         except CellSpecError as exc:
             raise ApiError(422, "bad_cells", str(exc)) from None
-        found = await engine.predict_cells(entry, plan.cells_to_predict(), setting=setting, k=5)
+        found = await engine.predict_cells(entry, plan.cells_to_predict(), context=chosen, k=5)
         try:
             filled = await engine.read(partial(write_fill, data, plan, found, min_confidence=min_confidence))
         except WriteError as exc:
             raise ApiError(422, "write_error", str(exc)) from None
-        report = FillReport(input=label, output=None, model=engine.model_name, context=setting,
+        report = FillReport(input=label, output=None, model=engine.model_name, context=chosen,
                             min_confidence=min_confidence, cells=plan.report_cells(),
                             seconds=round(time.perf_counter() - started, 3))
         return filled, report.to_dict()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
 from spreadsheetcoder import __version__
+from spreadsheetcoder.constants import ContextSetting
 from spreadsheetcoder.references import parse_a1, split_sheet
 from spreadsheetcoder.sheet import Sheet
 
@@ -23,13 +24,13 @@ router = APIRouter(prefix="/v1", tags=["suggest"], dependencies=[Depends(require
 
 
 async def _answer(engine: InferenceEngine, entry: CachedWorkbook, sheet: Sheet, target: tuple[int, int],
-                  context: str | None, k: int, locale: str | None, started: float) -> SuggestResponse:
-    setting = context or engine.context
-    candidates = await engine.suggest(entry, sheet, target, setting=setting, k=k)
+                  context: ContextSetting | None, k: int, locale: str | None, started: float) -> SuggestResponse:
+    context = context or engine.context
+    candidates = await engine.suggest(entry, sheet, target, context=context, k=k)
     suggestions = [SuggestionPublic(**present(c.formula, target, locale), confidence=round(min(max(c.confidence, 0.0), 1.0), 6),
                                     source=c.source)
                    for c in candidates]
-    return SuggestResponse(sheet=sheet.name, target=cell_address(*target), context=setting, suggestions=suggestions,
+    return SuggestResponse(sheet=sheet.name, target=cell_address(*target), context=context, suggestions=suggestions,
                            model=engine.model_name, version=__version__,
                            elapsed_ms=round((time.perf_counter() - started) * 1000, 1))
 
@@ -58,20 +59,15 @@ async def suggest(body: SuggestRequest, engine: EngineDep, settings: SettingsDep
 
 
 def _sheet_and_cell(entry: CachedWorkbook, sheet_name: str | None, cell: str) -> tuple[Sheet, tuple[int, int]]:
-    named, address = split_sheet(cell.strip())
-    if named is not None:
-        sheet_name = named.strip("'").replace("''", "'") if named.startswith("'") else named
+    named, address = split_sheet(cell.strip())  # split_sheet unquotes 'My Sheet'!B7
     try:
         target = parse_a1(address)
     except ValueError as exc:
         raise ApiError(422, "bad_address", str(exc)) from None
-    workbook = entry.workbook
-    if not sheet_name:
-        return workbook.sheets[0], target
     try:
-        return workbook.sheet(sheet_name), target
-    except KeyError:
-        raise ApiError(422, "unknown_sheet", f"no sheet {sheet_name!r}; sheets: {workbook.sheet_names}") from None
+        return entry.workbook.sheet_or_first(named or sheet_name), target
+    except KeyError as exc:
+        raise ApiError(422, "unknown_sheet", exc.args[0]) from None
 
 
 @router.post("/suggest/xlsx", response_model=SuggestResponse)
@@ -82,7 +78,7 @@ async def suggest_xlsx(
     cell: Annotated[str, Form(max_length=300, description="target cell: 'B7' or 'Sheet1!B7'")],
     sheet: Annotated[str | None, Form(max_length=31, description="sheet of the cell (default: the first)")] = None,
     k: Annotated[int | None, Form(description="suggestions wanted (1..max_k)")] = None,
-    context: Annotated[Literal["values", "formulas"] | None, Form()] = None,
+    context: Annotated[ContextSetting | None, Form()] = None,
     locale: Annotated[str | None, Form(pattern=LOCALE)] = None,
 ) -> SuggestResponse:
     """Top-k formulas for one cell of an uploaded workbook (the same answer as ``/v1/suggest``).

@@ -47,7 +47,7 @@ from tqdm import tqdm
 
 from ..anchors import ANCHOR_NAMES, sheet_view
 from ..constants import (
-    CONTEXT_SETTINGS,
+    DEFAULT_CONTEXT,
     MAX_COL,
     MAX_HEADER_ROWS,
     POINTER_TOKENS,
@@ -55,7 +55,9 @@ from ..constants import (
     TAG_MASK,
     TAG_PAD,
     WINDOW_RADIUS,
+    ContextSetting,
 )
+from ..context import check_context, stored_context
 from ..errors import ConfigError
 from ..formula import Formula
 from ..pretrained import CellTokenizer
@@ -84,7 +86,7 @@ class CacheConfig:
     """What a cache depends on besides its inputs and tokenizer.
 
     Args:
-        setting: context setting the examples were extracted with (``values`` / ``formulas``).
+        context: the context setting the examples were extracted with (``values`` / ``formulas``).
         radius: half-size of the windows stored with the examples; must match the examples'
             (a tiling encoder needs more than its own window: see model/chunks.py).
         window_radius: the model's window: offsets beyond it are written as anchors when one fits.
@@ -94,7 +96,7 @@ class CacheConfig:
         range_min_count: the same for range tokens.
     """
 
-    setting: str = "values"
+    context: ContextSetting = DEFAULT_CONTEXT
     radius: int = WINDOW_RADIUS
     max_cell_tokens: int = 12
     sketch_min_count: int = 2
@@ -109,8 +111,7 @@ class CacheConfig:
                 *(f"name:{k}" for k in range(self.max_names)), *ANCHOR_NAMES]
 
     def __post_init__(self) -> None:
-        if self.setting not in CONTEXT_SETTINGS:
-            raise ConfigError(f"unknown context setting {self.setting!r}; expected one of {CONTEXT_SETTINGS}")
+        check_context(self.context)
 
 
 def formula_from_record(record: dict[str, Any]) -> Formula:
@@ -208,11 +209,11 @@ class _Builder:
         self.sheet_cells.clear()
 
     def add(self, input_index: int, line_no: int, record: dict[str, Any]) -> None:
-        context = record["context"]
-        if context["setting"] != self.config.setting or int(context["radius"]) != self.config.radius:
+        window = record["context"]
+        if stored_context(window) != self.config.context or int(window["radius"]) != self.config.radius:
             raise ConfigError(
-                f"example {record['workbook']}!{record['cell']} has setting {context['setting']!r} radius "
-                f"{context['radius']}; the cache is configured for {self.config.setting!r} radius {self.config.radius}"
+                f"example {record['workbook']}!{record['cell']} has context {stored_context(window)!r} radius "
+                f"{window['radius']}; the cache is configured for {self.config.context!r} radius {self.config.radius}"
             )
         if not record.get("representable"):
             self.skipped["unrepresentable"] += 1
@@ -235,11 +236,11 @@ class _Builder:
             raise ConfigError(f"{record['workbook']} appears twice, apart, in the input: extract writes it in one run")
         cells = self.sheet_cells[sheet_id]
         row, col, radius = int(record["row"]), int(record["col"]), self.config.radius
-        for i, j, text in context["cells"]:
+        for i, j, text in window["cells"]:
             if text != TAG_MASK:
                 cells[(row - radius + i) * KEY_STRIDE + (col - radius + j)] = self._text(text)
-        header_rows = [int(r) for r in context["header_rows"]][-MAX_HEADER_ROWS:]
-        for i, j, text in context["headers"]:
+        header_rows = [int(r) for r in window["header_rows"]][-MAX_HEADER_ROWS:]
+        for i, j, text in window["headers"]:
             if text != TAG_MASK and i < len(header_rows):
                 cells[header_rows[i] * KEY_STRIDE + (col - radius + j)] = self._text(text)
         ctx = RefContext(record["sheet"], record.get("sheets", []), record.get("names", []), origin=(row, col),

@@ -26,16 +26,17 @@ from tqdm import tqdm
 
 from ..anchors import AnchorIndex, sheet_head, visible_names, workbook_tables
 from ..constants import (
-    CONTEXT_SETTINGS,
+    DEFAULT_CONTEXT,
     KIND_BEYOND_WINDOW,
     KIND_DEFINED_NAME,
     KIND_IN_WINDOW,
     KIND_OTHER_SHEET,
     KIND_STRUCTURED,
     WINDOW_RADIUS,
+    ContextSetting,
 )
-from ..context import SheetContext, format_value
-from ..errors import ConfigError, FormulaError, WorkbookError
+from ..context import SheetContext, check_context, format_value
+from ..errors import FormulaError, WorkbookError
 from ..formula import canonical_formula, formula_functions, reference_kinds, render_formula
 from ..references import format_a1
 from ..targets import Target, distinct_targets, iter_formula_cells
@@ -109,7 +110,7 @@ def _roundtrips(target: Target) -> bool:
 
 
 def example_record(
-    workbook: str, target: Target, context: SheetContext, sheets: list[str], names: list[str],
+    workbook: str, target: Target, sheet_context: SheetContext, sheets: list[str], names: list[str],
     anchors: AnchorIndex | None = None, heads: list[str] | None = None,
     tables: list[tuple[str, int, list[str]]] | None = None,
 ) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def example_record(
     compact view of each sheet (``anchors.sheet_head``), and ``anchors`` the target's structural
     anchors (anchors.py).
     """
-    window = context.window(target.row, target.col)
+    window = sheet_context.window(target.row, target.col)
     formula = target.formula
     record: dict[str, Any] = {
         "workbook": workbook,
@@ -147,17 +148,17 @@ def example_record(
     if heads is not None:
         record["sheet_heads"] = heads
     if tables:
-        own = context.sheet.table_at(target.row, target.col)
+        own = sheet_context.sheet.table_at(target.row, target.col)
         record["tables"] = tables
         record["own_table"] = own.name if own is not None else None
     if anchors is not None:
-        record["anchors"] = anchors.anchors(context.sheet, target.row, target.col, window.header_rows)
+        record["anchors"] = anchors.anchors(sheet_context.sheet, target.row, target.col, window.header_rows)
     record["context"] = window.to_dict()
     return record
 
 
 def extract_workbook(
-    path: Path, root: Path, *, setting: str = "values", all_cells: bool = False,
+    path: Path, root: Path, *, context: ContextSetting = DEFAULT_CONTEXT, all_cells: bool = False,
     limits: ReadLimits | None = None, sink: TextIO | None = None, radius: int = WINDOW_RADIUS,
 ) -> WorkbookResult:
     """Read one workbook and build its examples and counts. Never raises for a bad workbook.
@@ -193,12 +194,12 @@ def extract_workbook(
         chosen = all_targets if all_cells else distinct
         if not chosen:
             continue
-        context = SheetContext(sheet, setting, radius)
+        sheet_context = SheetContext(sheet, context, radius)
         names = visible_names(book, sheet.name)
         for target in chosen:
             result.targets += 1
             result.shares.update(_share_keys(target))
-            record = example_record(rel, target, context, book.sheet_names, names, anchors, heads, tables)
+            record = example_record(rel, target, sheet_context, book.sheet_names, names, anchors, heads, tables)
             line = json.dumps(record, ensure_ascii=False, default=str)
             if sink is None:
                 result.lines.append(line)
@@ -236,7 +237,7 @@ class ExtractSummary:
     roundtrip_failures: list[tuple[str, str, str]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
-    context: str = "values"
+    context: ContextSetting = DEFAULT_CONTEXT
     output: str = ""
 
     def add(self, result: WorkbookResult) -> None:
@@ -289,11 +290,11 @@ class ExtractSummary:
 
 
 def _work(args: tuple[Path, Path, str, bool, Path, int, int]) -> WorkbookResult:
-    path, root, setting, all_cells, spool_dir, number, radius = args
+    path, root, context, all_cells, spool_dir, number, radius = args
     spool = spool_dir / f"{number}.jsonl"
     try:
         with open(spool, "w", encoding="utf-8") as sink:
-            result = extract_workbook(path, root, setting=setting, all_cells=all_cells, sink=sink, radius=radius)
+            result = extract_workbook(path, root, context=context, all_cells=all_cells, sink=sink, radius=radius)
         result.spool = str(spool)
         return result
     except Exception as err:  # a bug must not kill a 20-minute run: report it with the workbook
@@ -303,7 +304,7 @@ def _work(args: tuple[Path, Path, str, bool, Path, int, int]) -> WorkbookResult:
 
 
 def extract(
-    root: str | os.PathLike[str], output: str | os.PathLike[str], *, setting: str = "values",
+    root: str | os.PathLike[str], output: str | os.PathLike[str], *, context: ContextSetting = DEFAULT_CONTEXT,
     all_cells: bool = False, workers: int | None = None, progress: bool | None = None,
     radius: int = WINDOW_RADIUS,
 ) -> ExtractSummary:
@@ -312,28 +313,27 @@ def extract(
     Args:
         root: a folder (walked recursively) or a single workbook.
         output: JSONL path; written atomically (``output.tmp`` then renamed).
-        setting: context setting, ``values`` or ``formulas``.
+        context: the context setting, ``values`` or ``formulas``.
         all_cells: one example per formula cell instead of per distinct relative formula.
         workers: processes (default: CPU count); 1 runs in this process.
         progress: show a progress bar (default: when stderr is a terminal).
         radius: half-size of the context window written with each example (a model whose
             encoder tiles the sheet needs a wider one than its own window: see model/chunks.py).
     """
-    if setting not in CONTEXT_SETTINGS:
-        raise ConfigError(f"unknown context setting {setting!r}; expected one of {CONTEXT_SETTINGS}")
+    check_context(context)
     root_path = Path(root)
     if not root_path.exists():
         raise FileNotFoundError(f"no such file or folder: {root_path}")
     base = root_path if root_path.is_dir() else root_path.parent
     files = find_workbooks(root_path)
     workers = max(1, workers or os.cpu_count() or 1)
-    summary = ExtractSummary(context=setting, output=str(output))
+    summary = ExtractSummary(context=context, output=str(output))
     start = time.perf_counter()
     out_path = Path(output)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = out_path.with_name(out_path.name + ".tmp")
     spool_dir = Path(tempfile.mkdtemp(prefix="extract-", dir=out_path.parent))
-    jobs = [(p, base, setting, all_cells, spool_dir, i, radius) for i, p in enumerate(files)]
+    jobs = [(p, base, context, all_cells, spool_dir, i, radius) for i, p in enumerate(files)]
     with open(tmp_path, "w", encoding="utf-8") as out:
         results: Iterable[WorkbookResult]
         pool = None

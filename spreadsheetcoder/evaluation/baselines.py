@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from ..constants import CONTEXT_FORMULAS
+from ..constants import CONTEXT_FORMULAS, ContextSetting
 from ..references import format_a1
 from ..sheet import Cell, CellType, Sheet
 from ..suggest.neighbours import (
@@ -23,7 +23,7 @@ from ..suggest.neighbours import (
     MAX_COPY_SCAN,
     RUN_CONTINUATION_PRECISION,
     FormulaIndex,
-    check_setting,
+    check_arguments,
     copy_candidates,
     run_continuation,
     shift_formula,
@@ -55,7 +55,7 @@ def _sum_text(first: tuple[int, int], last: tuple[int, int]) -> str:
     return f"=SUM({format_a1(*first)}:{format_a1(*last)})"
 
 
-def rule_candidates(sheet: Sheet, row: int, col: int, *, setting: str, k: int = 5) -> list[str]:
+def rule_candidates(sheet: Sheet, row: int, col: int, *, context: ContextSetting, k: int = 5) -> list[str]:
     """What a spreadsheet offers for the empty cell ``(row, col)``, best first, at most ``k``.
 
     1. AutoSum: ``=SUM`` over the contiguous block of numeric cells directly above the cell
@@ -66,7 +66,7 @@ def rule_candidates(sheet: Sheet, row: int, col: int, *, setting: str, k: int = 
 
     Returns distinct A1 texts starting with ``=``. Raises ValueError for an unknown setting or k < 1.
     """
-    check_setting(setting, k)
+    check_arguments(context, k)
     above = _numeric_run(sheet, row, col, (-1, 0))
     left = _numeric_run(sheet, row, col, (0, -1))
     sums: list[tuple[int, int, str]] = []  # (-length, tie rank, text)
@@ -75,7 +75,7 @@ def rule_candidates(sheet: Sheet, row: int, col: int, *, setting: str, k: int = 
     if left:
         sums.append((-left, 1, _sum_text((row, col - left), (row, col - 1))))
     out = [text for _, _, text in sorted(sums)]
-    if setting == CONTEXT_FORMULAS:
+    if context == CONTEXT_FORMULAS:
         for dr, dc in DIRECTIONS:
             source = (row + dr, col + dc)
             cell = sheet.get(*source)

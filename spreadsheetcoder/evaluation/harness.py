@@ -22,7 +22,8 @@ from typing import IO, Any
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from tqdm import tqdm
 
-from ..constants import CONTEXT_FORMULAS, CONTEXT_SETTINGS, REFERENCE_KINDS
+from ..constants import CONTEXT_FORMULAS, DEFAULT_CONTEXT, REFERENCE_KINDS, ContextSetting
+from ..context import check_context
 from ..data.extract import find_workbooks, source_of
 from ..data.split import SPLITS, WorkbookSplitter
 from ..errors import WorkbookError
@@ -96,7 +97,7 @@ def _kinds(target: Target) -> list[str]:
 
 def evaluate_sheet(
     workbook: Workbook, sheet: Sheet, targets: Sequence[Target], *, predictor: Predictor | None,
-    setting: str, k: int, systems: Mapping[str, Predictor] | None = None,
+    context: ContextSetting, k: int, systems: Mapping[str, Predictor] | None = None,
 ) -> list[dict[str, Any]]:
     """Score every system on ``targets`` of ``sheet``: one record per target.
 
@@ -110,11 +111,11 @@ def evaluate_sheet(
     """
     cells = [(t.row, t.col) for t in targets]
     # The pipeline first: it asks the model for more candidates than k, which the model alone reuses.
-    extra = {name: _predict(system, workbook, sheet, cells, setting, k) for name, system in (systems or {}).items()}
+    extra = {name: _predict(system, workbook, sheet, cells, context, k) for name, system in (systems or {}).items()}
     predicted: list[list[Candidate]] | None = None
     if predictor is not None:
-        predicted = _predict(predictor, workbook, sheet, cells, setting, k)
-    index = FormulaIndex.from_sheet(sheet) if setting == CONTEXT_FORMULAS else None
+        predicted = _predict(predictor, workbook, sheet, cells, context, k)
+    index = FormulaIndex.from_sheet(sheet) if context == CONTEXT_FORMULAS else None
     records = []
     for i, target in enumerate(targets):
         origin = (target.row, target.col)
@@ -145,9 +146,9 @@ def evaluate_sheet(
                 offered["model"] = list(predicted[i])[:k]
             for name, found in extra.items():
                 offered[name] = list(found[i])[:k]
-            offered["rule"] = _baseline_candidates(rule_candidates(sheet, *origin, setting=setting, k=k), "rule")
+            offered["rule"] = _baseline_candidates(rule_candidates(sheet, *origin, context=context, k=k), "rule")
             offered["copy"] = _baseline_candidates(
-                copy_candidates(sheet, *origin, setting=setting, k=k, index=index), "copy"
+                copy_candidates(sheet, *origin, context=context, k=k, index=index), "copy"
             )
             executed: dict[str, bool | None] = {}  # top-1 texts shared by systems run once
             checkable = cached_value(target.cell) is not None
@@ -168,9 +169,9 @@ def evaluate_sheet(
     return records
 
 
-def _predict(predictor: Predictor, workbook: Workbook, sheet: Sheet, cells: list[tuple[int, int]], setting: str,
+def _predict(predictor: Predictor, workbook: Workbook, sheet: Sheet, cells: list[tuple[int, int]], context: ContextSetting,
              k: int) -> list[list[Candidate]]:
-    found = predictor.predict_targets(workbook, sheet, cells, setting=setting, k=k)
+    found = predictor.predict_targets(workbook, sheet, cells, context=context, k=k)
     if len(found) != len(cells):
         raise ValueError(f"predictor returned {len(found)} candidate lists for {len(cells)} cells")
     return found
@@ -213,7 +214,7 @@ def evaluate_folder(
     *,
     predictor: Predictor | None,
     split: str = "dev",
-    setting: str = "values",
+    context: ContextSetting = DEFAULT_CONTEXT,
     k: int = 5,
     splitter: WorkbookSplitter | None = None,
     predictions: str | Path | None = None,
@@ -228,7 +229,7 @@ def evaluate_folder(
         predictor: the system under test; None scores the baselines alone.
         split: ``"train"``, ``"dev"``, ``"test"`` or ``"all"``; a workbook's split comes from
             ``splitter`` given its path relative to ``root`` (posix).
-        setting: ``"values"`` or ``"formulas"`` (are neighbouring formulas visible?).
+        context: ``"values"`` or ``"formulas"`` (are neighbouring formulas visible?).
         k: candidates per target and system.
         splitter: defaults to ``root/SPLITS.tsv`` when it exists, else the hash split.
         predictions: a JSONL file to write, one line per target (see ``evaluate_sheet``, plus
@@ -251,8 +252,7 @@ def evaluate_folder(
     """
     if split not in SPLIT_CHOICES:
         raise ValueError(f"unknown split {split!r}; expected one of {SPLIT_CHOICES}")
-    if setting not in CONTEXT_SETTINGS:
-        raise ValueError(f"unknown setting {setting!r}; expected one of {CONTEXT_SETTINGS}")
+    check_context(context)
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     root = Path(root)
@@ -296,7 +296,7 @@ def evaluate_folder(
                 targets = list_targets(sheet)
                 if not targets:
                     continue
-                for record in evaluate_sheet(book, sheet, targets, predictor=predictor, setting=setting, k=k,
+                for record in evaluate_sheet(book, sheet, targets, predictor=predictor, context=context, k=k,
                                              systems=extra):
                     record = {"workbook": rel, "source": source, **record}
                     if record["coverage_gap"] is not None:
@@ -316,7 +316,7 @@ def evaluate_folder(
     logger.info("evaluated %d targets of %d workbooks (%d failed) in %.1f s", n, workbooks, failed, elapsed)
 
     result: dict[str, Any] = {
-        "targets": n, "workbooks": workbooks, "failed": failed, "split": split, "context": setting, "k": k,
+        "targets": n, "workbooks": workbooks, "failed": failed, "split": split, "context": context, "k": k,
     }
     if predictor is not None:
         result["model"] = overall["model"].summarize()

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from ..constants import ContextSetting
 from ..sheet import Sheet, Workbook
 from ..suggest.types import Candidate
 from ..targets import Target
@@ -24,12 +25,12 @@ class Predictor(Protocol):
     """A system under evaluation (a trained model, or anything that proposes formulas)."""
 
     def predict_targets(
-        self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], *, setting: str, k: int
+        self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], *, context: ContextSetting, k: int
     ) -> list[list[Candidate]]:
         """Top-``k`` candidates for each of ``cells`` (1-based ``(row, col)`` of ``sheet``), best first.
 
         ``sheet`` is the original sheet: the predictor masks each requested cell itself (its
-        formula and value must not leak into the prediction). ``setting`` is ``"values"`` or
+        formula and value must not leak into the prediction). ``context`` is ``"values"`` or
         ``"formulas"`` (``constants.CONTEXT_SETTINGS``). Returns one list per cell, in order;
         a list may be shorter than ``k`` or empty.
         """

@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..constants import CONTEXT_SETTINGS, WINDOW_RADIUS
+from ..constants import DEFAULT_CONTEXT, WINDOW_RADIUS, ContextSetting
+from ..context import check_context
 from ..errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class SpreadsheetCoderConfig:
     use_col_view: bool = True
     use_conv: bool = True
     use_header: bool = True
-    context: str = "values"
+    context: ContextSetting = DEFAULT_CONTEXT
     max_sketch_tokens: int = 128  # covers 99.8% of the corpus's sketches
     max_range_groups: int = 32
     length_penalty: float = 0.6
@@ -108,8 +109,7 @@ class SpreadsheetCoderConfig:
             raise ConfigError(f"hidden_size {self.hidden_size} is not a multiple of num_heads {self.num_heads}")
         if not (self.use_row_view or self.use_col_view):
             raise ConfigError("at least one of use_row_view and use_col_view must be on")
-        if self.context not in CONTEXT_SETTINGS:
-            raise ConfigError(f"unknown context setting {self.context!r}; expected one of {CONTEXT_SETTINGS}")
+        check_context(self.context)
         if self.tile < 1 or self.radius < 0:
             raise ConfigError(f"tile must be >= 1 and radius >= 0, got tile={self.tile} radius={self.radius}")
         if self.bert == "pretrained":

@@ -29,6 +29,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from ..context import stored_context
 from ..data.dataset import FormulaDataset, ensure_cell_features, make_loader
 from ..errors import ConfigError
 from .batching import Batcher, DatasetCollator, to_device
@@ -201,7 +202,7 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
     else:
         config = SpreadsheetCoderConfig.preset(options.preset, **{
             "sketch_vocab": probe.sketch_vocab.tokens, "range_vocab": probe.range_vocab.tokens,
-            "context": probe.meta["config"]["setting"], **options.model})
+            "context": stored_context(probe.meta["config"]), **options.model})
         model = SpreadsheetCoder(config)
     if probe.stored_radius < config.stored_radius:
         raise ConfigError(

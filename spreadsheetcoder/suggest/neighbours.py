@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 
 from openpyxl.formula.translate import Translator
 
-from ..constants import CONTEXT_FORMULAS, CONTEXT_SETTINGS
+from ..constants import CONTEXT_FORMULAS, ContextSetting
+from ..context import check_context
 from ..references import format_a1
 from ..sheet import Sheet
 
 __all__ = ["COPY_PRECISION", "DIRECTIONS", "MAX_COPY_SCAN", "RUN_CONTINUATION_PRECISION", "FormulaIndex",
-           "check_setting", "copy_candidates", "run_continuation", "shift_formula"]
+           "check_arguments", "copy_candidates", "run_continuation", "shift_formula"]
 
 # Of the formula cells of the corpus's dev workbooks whose two neighbours above (or left) hold one
 # relative formula, 97.8% hold its continuation (34,142 of 34,915; measured 2026-11-24, see README).
@@ -43,10 +44,9 @@ MAX_COPY_SCAN = 200
 DIRECTIONS = ((-1, 0), (0, -1), (1, 0), (0, 1))
 
 
-def check_setting(setting: str, k: int) -> None:
-    """Raise ValueError for an unknown context setting or ``k < 1``."""
-    if setting not in CONTEXT_SETTINGS:
-        raise ValueError(f"unknown setting {setting!r}; expected one of {CONTEXT_SETTINGS}")
+def check_arguments(context: ContextSetting, k: int) -> None:
+    """Raise ValueError (``ConfigError`` for the context) for an unknown context setting or ``k < 1``."""
+    check_context(context)
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
 
@@ -122,7 +122,7 @@ class FormulaIndex:
 
 
 def copy_candidates(
-    sheet: Sheet, row: int, col: int, *, setting: str, k: int = 5, index: FormulaIndex | None = None
+    sheet: Sheet, row: int, col: int, *, context: ContextSetting, k: int = 5, index: FormulaIndex | None = None
 ) -> list[str]:
     """The nearest formulas in the same row or column, shifted to ``(row, col)``, best first.
 
@@ -133,8 +133,8 @@ def copy_candidates(
 
     Raises ValueError for an unknown setting or k < 1.
     """
-    check_setting(setting, k)
-    if setting != CONTEXT_FORMULAS:
+    check_arguments(context, k)
+    if context != CONTEXT_FORMULAS:
         return []
     if index is None:
         index = FormulaIndex.from_sheet(sheet)

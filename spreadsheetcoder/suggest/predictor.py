@@ -28,6 +28,7 @@ from ..constants import (
     TAG_EMPTY,
     TAG_MASK,
     TAG_PAD,
+    ContextSetting,
 )
 from ..context import SheetContext
 from ..errors import ConfigError, FormulaError
@@ -87,12 +88,12 @@ def _range_kind(token: str) -> str:
 class WorkbookSource:
     """``CellSource`` over one workbook's sheets (indexed by tab position) in one context setting."""
 
-    def __init__(self, workbook: Workbook, setting: str, tokenizer: CellTokenizer, max_tokens: int = 12,
+    def __init__(self, workbook: Workbook, context: ContextSetting, tokenizer: CellTokenizer, max_tokens: int = 12,
                  featurizer: CellFeaturizer | None = None, pointer_tokenizer: CellTokenizer | None = None) -> None:
         self.workbook = workbook
         self.featurizer = featurizer
         self.strings: list[str] = [TAG_EMPTY, TAG_PAD, TAG_MASK]  # text of each id (features encoder)
-        self.contexts = [SheetContext(sheet, setting) for sheet in workbook.sheets]
+        self.contexts = [SheetContext(sheet, context) for sheet in workbook.sheets]
         self.tokenizer = tokenizer
         self.pointer_tokenizer = pointer_tokenizer or CellTokenizer(tokenizer.path, max_tokens=POINTER_TOKENS)
         self.ids: dict[str, int] = {TAG_EMPTY: EMPTY_TEXT, TAG_PAD: PAD_TEXT, TAG_MASK: MASK_TEXT}
@@ -227,14 +228,14 @@ class FormulaPredictor:
         # chunks_requested: chunk requests of all targets (one window each, before any sharing)
         self.stats = {"chunks_requested": 0, "chunks_encoded": 0, "chunks_reused": 0}
 
-    def _workbook(self, workbook: Workbook, setting: str) -> tuple[WorkbookSource, AnchorIndex]:
-        """The source of ``workbook`` in ``setting`` and its anchors, built once while the workbook
+    def _workbook(self, workbook: Workbook, context: ContextSetting) -> tuple[WorkbookSource, AnchorIndex]:
+        """The source of ``workbook`` in ``context`` and its anchors, built once while the workbook
         stays the one asked about (each setting's source keeps its own chunk encodings)."""
         if self._book is not workbook or self._anchors is None:
             self._book, self._anchors, self._sources = workbook, AnchorIndex(workbook), {}
-        source = self._sources.get(setting)
+        source = self._sources.get(context)
         if source is None:
-            source = self._sources[setting] = WorkbookSource(workbook, setting, self.tokenizer,
+            source = self._sources[context] = WorkbookSource(workbook, context, self.tokenizer,
                                                              featurizer=self.featurizer,
                                                              pointer_tokenizer=self.pointer_tokenizer)
         return source, self._anchors
@@ -286,27 +287,27 @@ class FormulaPredictor:
         return None
 
     def predict_targets(self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], *,
-                        setting: str | None = None, k: int = 5) -> list[list[Candidate]]:
+                        context: ContextSetting | None = None, k: int = 5) -> list[list[Candidate]]:
         """Top-``k`` candidates for each cell. The last answer is remembered, so asking again for
         the same cells with a smaller ``k`` (the evaluation of the suggestion pipeline and of the
         model alone in one run) costs nothing."""
-        setting = setting or self.config.context
-        key = (sheet.name, tuple(cells), setting, self.neighbour_formulas)
+        context = context or self.config.context
+        key = (sheet.name, tuple(cells), context, self.neighbour_formulas)
         last = self._last
         if last is not None and last[0] is workbook and last[1] == key and k <= last[2]:
             return [found[:k] for found in last[3]]
-        results = self._predict(workbook, sheet, cells, setting, k)
+        results = self._predict(workbook, sheet, cells, context, k)
         self._last = (workbook, key, k, results)  # the workbook itself, so its id cannot be reused
         return results
 
     @torch.no_grad()
-    def _predict(self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], setting: str,
+    def _predict(self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], context: ContextSetting,
                  k: int) -> list[list[Candidate]]:
-        source, anchors = self._workbook(workbook, setting)
+        source, anchors = self._workbook(workbook, context)
         sheet_index = workbook.sheets.index(sheet)
-        context = source.contexts[sheet_index]
+        sheet_context = source.contexts[sheet_index]
         results: list[list[Candidate]] = []
-        neighbours = self.neighbour_formulas and setting == CONTEXT_FORMULAS
+        neighbours = self.neighbour_formulas and context == CONTEXT_FORMULAS
         index = FormulaIndex.from_sheet(sheet) if neighbours else None
         for start in range(0, len(cells), self.batch_size):
             part = list(cells[start:start + self.batch_size])
@@ -315,7 +316,7 @@ class FormulaPredictor:
             headers = np.full((len(part), MAX_HEADER_ROWS), -1, np.int64)
             contexts = []
             for b, (r, c) in enumerate(part):
-                found = context.header_rows(r, c)[-MAX_HEADER_ROWS:]
+                found = sheet_context.header_rows(r, c)[-MAX_HEADER_ROWS:]
                 headers[b, :len(found)] = found
                 contexts.append(self.ref_context(workbook, sheet, r, c, found, anchors))
             inputs = self.batcher.inputs(source, np.full(len(part), sheet_index, np.int64), rows, cols, headers,
@@ -337,7 +338,7 @@ class FormulaPredictor:
         """The model's candidates merged with the run continuation and the nearby formulas, best
         confidence first, one candidate per formula (the surest keeps its place)."""
         offered = [Candidate(text, math.log(p), p)
-                   for text, p in zip(copy_candidates(sheet, row, col, setting=CONTEXT_FORMULAS, k=k, index=index),
+                   for text, p in zip(copy_candidates(sheet, row, col, context=CONTEXT_FORMULAS, k=k, index=index),
                                       COPY_PRECISION, strict=False)]
         run = run_continuation(sheet, row, col)
         if run is not None:

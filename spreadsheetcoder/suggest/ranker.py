@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..constants import ContextSetting
 from .features import FEATURES
 
 __all__ = ["RANKER_FILES", "HeuristicRanker", "Ranker", "Scorer", "load_ranker", "softmax"]
@@ -30,7 +31,7 @@ RANKER_FILES = ("ranker.txt", "ranker.json")
 class Scorer(Protocol):
     calibrated: bool
 
-    def confidences(self, rows: Sequence[Sequence[float]], setting: str) -> np.ndarray: ...
+    def confidences(self, rows: Sequence[Sequence[float]], context: ContextSetting) -> np.ndarray: ...
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -51,23 +52,23 @@ class Ranker:
         self.booster = booster
         self.meta = meta
         # One isotonic map per context setting: {setting: (x, y)}.
-        self._maps = {setting: (np.asarray(points["x"], float), np.asarray(points["y"], float))
-                      for setting, points in meta["calibration"].items()}
+        self._maps = {context: (np.asarray(points["x"], float), np.asarray(points["y"], float))
+                      for context, points in meta["calibration"].items()}
 
     def scores(self, rows: Sequence[Sequence[float]]) -> np.ndarray:
         if not rows:
             return np.zeros(0)
         return np.asarray(self.booster.predict(np.asarray(rows, float), num_threads=1), float)
 
-    def calibrate(self, probabilities: np.ndarray, setting: str) -> np.ndarray:
-        if setting not in self._maps:
-            raise ValueError(f"no calibration for setting {setting!r}; the ranker has {sorted(self._maps)}")
-        x, y = self._maps[setting]
+    def calibrate(self, probabilities: np.ndarray, context: ContextSetting) -> np.ndarray:
+        if context not in self._maps:
+            raise ValueError(f"no calibration for context {context!r}; the ranker has {sorted(self._maps)}")
+        x, y = self._maps[context]
         return np.interp(probabilities, x, y)
 
-    def confidences(self, rows: Sequence[Sequence[float]], setting: str) -> np.ndarray:
+    def confidences(self, rows: Sequence[Sequence[float]], context: ContextSetting) -> np.ndarray:
         """Calibrated probability that each candidate of one target is exactly right."""
-        return self.calibrate(softmax(self.scores(rows)), setting)
+        return self.calibrate(softmax(self.scores(rows)), context)
 
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
@@ -93,7 +94,7 @@ class HeuristicRanker:
 
     calibrated = False
 
-    def confidences(self, rows: Sequence[Sequence[float]], setting: str) -> np.ndarray:
+    def confidences(self, rows: Sequence[Sequence[float]], context: ContextSetting) -> np.ndarray:
         out = []
         for row in rows:
             score = 2.0 * row[_INDEX["matched_total"]] - 3.0 * row[_INDEX["reads_target"]]

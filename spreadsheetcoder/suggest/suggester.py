@@ -1,6 +1,6 @@
 """Suggestions from every source, checked on the sheet, ranked, with calibrated confidence.
 
-``Suggester(predictor, ranker).predict_targets(workbook, sheet, cells, setting=..., k=5)``:
+``Suggester(predictor, ranker).predict_targets(workbook, sheet, cells, context=..., k=5)``:
 
 1. *Gather* candidates for each target from every source, each tagged with where it came from:
    the model's beam (``FormulaPredictor``), the neighbour formulas (run continuation and nearby
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from ..constants import CONTEXT_FORMULAS
+from ..constants import CONTEXT_FORMULAS, ContextSetting
 from ..errors import FormulaError
 from ..formula import canonical_formula, parse_formula
 from ..sheet import Cell, Sheet, Workbook
@@ -135,33 +135,33 @@ class Suggester:
         return target.formula is not None
 
     def _model(self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]],
-               setting: str) -> list[list[Candidate]]:
+               context: ContextSetting) -> list[list[Candidate]]:
         if self.predictor is None or "model" not in self.sources:
             return [[] for _ in cells]
         keep = self.predictor.neighbour_formulas
         self.predictor.neighbour_formulas = False
         try:
-            return self.predictor.predict_targets(workbook, sheet, cells, setting=setting, k=self.model_k)
+            return self.predictor.predict_targets(workbook, sheet, cells, context=context, k=self.model_k)
         finally:
             self.predictor.neighbour_formulas = keep
 
     def gather(self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], *,
-               setting: str, leave_out: LeaveOut | None = None) -> list[list[Scored]]:
+               context: ContextSetting, leave_out: LeaveOut | None = None) -> list[list[Scored]]:
         """Every candidate of every target, run on the sheet and featurised (unranked).
 
         ``leave_out`` (ranker training only) takes the workbook's own contribution out of the
         retrieval index and the sketch prior, which were built from it.
         """
         engine, values = self._workbook(workbook)
-        model = self._model(workbook, sheet, cells, setting)
-        index = FormulaIndex.from_sheet(sheet) if setting == CONTEXT_FORMULAS else None
+        model = self._model(workbook, sheet, cells, context)
+        index = FormulaIndex.from_sheet(sheet) if context == CONTEXT_FORMULAS else None
         pending = set(cells)  # cells asked together: a candidate may read the others (a new row filled at once)
         prior: Mapping[str, float] = self.retrieval.sketch_prior if self.retrieval is not None else {}
         if leave_out is not None:
             prior = _LeftOut(prior, leave_out.sketches)
         out = []
         for (row, col), from_model in zip(cells, model, strict=True):
-            view = TargetView(workbook, sheet, row, col, setting)
+            view = TargetView(workbook, sheet, row, col, context)
             siblings = find_siblings(view)
             proposals: dict[str, Proposal] = {}
 
@@ -193,7 +193,7 @@ class Suggester:
                         proposal.retrieval_hits += info.hits
                         proposal.retrieval_books = max(proposal.retrieval_books, info.books)
                         proposal.retrieval_kind = min(proposal.retrieval_kind, info.best_kind)
-            if "retrieval" in self.sources and setting == CONTEXT_FORMULAS:
+            if "retrieval" in self.sources and context == CONTEXT_FORMULAS:
                 retrieved, infos = workbook_candidates(view, values.labels)
                 for candidate in retrieved:
                     add(candidate)
@@ -236,16 +236,16 @@ class Suggester:
                 add(Candidate(run, 0.0, 0.0, "run"))
         if "copy" in self.sources:
             with _emptied(view.sheet, (view.row, view.col)):
-                copies = copy_candidates(view.sheet, view.row, view.col, setting=CONTEXT_FORMULAS,
+                copies = copy_candidates(view.sheet, view.row, view.col, context=CONTEXT_FORMULAS,
                                          k=len(COPY_PRECISION), index=index)
             for rank, text in enumerate(copies):
                 add(Candidate(text, 0.0, 0.0, "copy"), rank)
 
-    def rank(self, scored: list[Scored], k: int, setting: str) -> list[Scored]:
+    def rank(self, scored: list[Scored], k: int, context: ContextSetting) -> list[Scored]:
         """Best first, one per behaviour, at most ``k``; each with its confidence."""
         if not scored:
             return []
-        confidences = self.ranker.confidences([s.features for s in scored], setting)
+        confidences = self.ranker.confidences([s.features for s in scored], context)
         for s, p in zip(scored, confidences, strict=True):
             s.confidence = float(p)
         ordered = sorted(scored, key=lambda s: -s.confidence)
@@ -265,11 +265,11 @@ class Suggester:
         return out
 
     def predict_targets(self, workbook: Workbook, sheet: Sheet, cells: Sequence[tuple[int, int]], *,
-                        setting: str | None = None, k: int = 5) -> list[list[Candidate]]:
-        setting = setting or self.default_context
+                        context: ContextSetting | None = None, k: int = 5) -> list[list[Candidate]]:
+        context = context or self.default_context
         results = []
-        for scored in self.gather(workbook, sheet, cells, setting=setting):
-            ranked = self.rank(scored, k, setting)
+        for scored in self.gather(workbook, sheet, cells, context=context):
+            ranked = self.rank(scored, k, context)
             results.append([
                 Candidate(s.proposal.text, s.proposal.model_logprob if s.proposal.model_logprob is not None else 0.0,
                           s.confidence, _primary(s.proposal.sources))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..constants import CONTEXT_FORMULAS
+from ..constants import CONTEXT_FORMULAS, ContextSetting
 from ..sheet import Cell, CellType, Sheet, Workbook
 from ..values import ExcelValue, cached_value
 
@@ -30,7 +30,7 @@ class TargetView:
     sheet: Sheet
     row: int
     col: int
-    setting: str
+    context: ContextSetting
     _values: dict[tuple[str, int, int], ExcelValue | None] = field(default_factory=dict, repr=False)
 
     @property
@@ -58,13 +58,13 @@ class TargetView:
         cell = self.cell(row, col, sheet)
         if cell is None or cell.type is not CellType.STRING or not isinstance(cell.value, str):
             return None
-        if self.setting == CONTEXT_FORMULAS and cell.formula is not None:
+        if self.context == CONTEXT_FORMULAS and cell.formula is not None:
             return None
         return cell.value.strip() or None
 
     def formula(self, row: int, col: int, sheet: Sheet | None = None) -> str | None:
         """A neighbouring cell's formula where the setting shows formulas, else None."""
-        if self.setting != CONTEXT_FORMULAS:
+        if self.context != CONTEXT_FORMULAS:
             return None
         cell = self.cell(row, col, sheet)
         return None if cell is None else cell.formula

@@ -30,6 +30,7 @@ from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
+from ...references import unquote_sheet
 from .book import quote_sheet
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ def _bounded_columns(value: str, max_rows: dict[str, int], host: str) -> str:
     left, _, right = ref.partition(":")
     if not right or not left.replace("$", "").isalpha() or not right.replace("$", "").isalpha():
         return value
-    name = sheet.strip("'").replace("''", "'") if sheet else host
+    name = unquote_sheet(sheet) if sheet else host
     last = max_rows.get(name.lower(), 1)
     return f"{sheet}{'!' if sheet else ''}{left}$1:{right}${last}"
 
@@ -228,7 +229,7 @@ def _formulas_values(path: Path) -> dict[tuple[str, str], Any]:
         sheet_part, _, ref = str(key).rpartition("!")
         if "]" not in sheet_part:
             continue
-        sheet = sheet_part.split("]", 1)[1].rstrip("'").upper()
+        sheet = unquote_sheet(sheet_part).split("]", 1)[1].upper()
         if ":" in ref:
             blocks.append((sheet, ref, value))
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from openpyxl.utils.cell import range_boundaries
 
+from ...references import unquote_sheet
 from .book import BookData, SheetData
 from .expr import Expr, Operand, Span, home_of, lift
 from .values import REF, to_number, to_text
@@ -55,7 +56,7 @@ def indirect(book: BookData, host: SheetData, address: Expr) -> Expr:
     sheet = host
     if "!" in target:
         name, _, target = target.rpartition("!")
-        name = name.strip("'").replace("''", "'")
+        name = unquote_sheet(name)
         sheet = next(s for s in book.sheets if s.name.lower() == name.lower())
     c1, r1, c2, r2 = range_boundaries(target.replace("$", ""))
     assert c1 is not None and r1 is not None and c2 is not None and r2 is not None
