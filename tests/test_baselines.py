@@ -17,8 +17,8 @@ from spreadsheetcoder.evaluation.baselines import (
 from spreadsheetcoder.references import parse_a1
 from spreadsheetcoder.sheet import Sheet
 from spreadsheetcoder.xlsx.reader import read_workbook
-
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
+from tests.support.paths import SAMPLES
+from tests.support.sheets import make_sheet
 
 
 def write_sheet(path: Path, cells: dict[str, Any]) -> Sheet:
@@ -163,7 +163,6 @@ def test_formula_index_matches_a_plain_scan(neighbours: Sheet) -> None:
 
 def test_run_continuation_follows_a_run_of_one_formula() -> None:
     from spreadsheetcoder.evaluation.baselines import run_continuation
-    from tests.sheets import make_sheet
 
     sheet = make_sheet({"A1": 1, "B1": 2, "C1": "=A1+B1", "A2": 3, "B2": 4, "C2": "=A2+B2", "A3": 5, "B3": 6,
                         "D1": "=C1*2", "D2": "=SUM(C1:C2)", "A4": 7})

@@ -17,9 +17,9 @@ from spreadsheetcoder.evaluation.metrics import METRICS
 from spreadsheetcoder.sheet import Sheet, Workbook
 from spreadsheetcoder.targets import Target, list_targets
 from spreadsheetcoder.xlsx.reader import read_workbook
-from tests.sheets import sample_books
+from tests.support.paths import SAMPLES
+from tests.support.sheets import sample_books
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
 METRIC_KEYS = {"targets", "exec_checked", *METRICS}
 TOP_KEYS = ["targets", "workbooks", "failed", "split", "context", "k", "model", "coverage_gaps", "baselines", "by_function",
             "by_source", "by_reference_kind", "by_sketch_length", "macro_by_workbook"]

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from badfiles import minimal_xlsx
 from openpyxl.workbook.defined_name import DefinedName
-from suggest_support import priced_table, write_book
 
 from spreadsheetcoder.errors import WorkbookError
 from spreadsheetcoder.pretrained import CellTokenizer, base_model_dir, safe_encode_batch
@@ -21,6 +19,8 @@ from spreadsheetcoder.sheet import Cell, CellType, Sheet, Workbook
 from spreadsheetcoder.text import NOT_XML, bad_char, clean_text, describe_char
 from spreadsheetcoder.xlsx.reader import read_workbook
 from spreadsheetcoder.xlsx.writer import WriteError, set_formulas
+from tests.support.badfiles import edit_parts, minimal_xlsx
+from tests.support.suggest_support import priced_table, write_book
 
 HOSTILE = "Re\ud800gion\x00 \udfff end\x01"
 
@@ -109,8 +109,6 @@ def test_character_references_to_surrogates_or_controls_are_corrupt(where: str, 
     }[where]
     data = minimal_xlsx(**kwargs)
     if where == "sheet name":
-        from badfiles import edit_parts
-
         data = edit_parts(data, {"xl/workbook.xml": lambda xml: xml.replace(b'name="S"', f'name="S{reference}"'.encode())})
     with pytest.raises(WorkbookError) as caught:
         read_workbook(data)
