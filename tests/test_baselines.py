@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 
 from spreadsheetcoder.evaluation.baselines import (
@@ -17,18 +16,14 @@ from spreadsheetcoder.evaluation.baselines import (
 from spreadsheetcoder.references import parse_a1
 from spreadsheetcoder.sheet import Sheet
 from spreadsheetcoder.xlsx.reader import read_workbook
+from tests.support.badfiles import openpyxl_workbook
 from tests.support.paths import SAMPLES
 from tests.support.sheets import make_sheet
 
 
 def write_sheet(path: Path, cells: dict[str, Any]) -> Sheet:
     """Write ``{"A1": value}`` (formulas as '=...') to a real workbook and read its sheet back."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Data"
-    for address, value in cells.items():
-        ws[address] = value
-    wb.save(path)
+    openpyxl_workbook({"Data": cells}).save(path)
     return read_workbook(path).sheets[0]
 
 

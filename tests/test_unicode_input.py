@@ -5,7 +5,6 @@ reads as one."""
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from spreadsheetcoder.sheet import Cell, CellType, Sheet, Workbook
 from spreadsheetcoder.text import NOT_XML, bad_char, clean_text, describe_char
 from spreadsheetcoder.xlsx.reader import read_workbook
 from spreadsheetcoder.xlsx.writer import WriteError, set_formulas
-from tests.support.badfiles import edit_parts, minimal_xlsx
+from tests.support.badfiles import edit_parts, minimal_xlsx, xlsx_bytes
 from tests.support.suggest_support import priced_table, write_book
 
 HOSTILE = "Re\ud800gion\x00 \udfff end\x01"
@@ -144,9 +143,7 @@ def test_workbook_with_escapes_everywhere_reads_and_predicts(tmp_path: Path, sug
     for row in [["Name_xD800_", "Amount"], ["a_xDC00_", 1.5], ["b", 2.5], ["c_x0001_", 4.0]]:
         ws.append(row)
     wb.defined_names["Amounts_xD800_"] = DefinedName("Amounts_xD800_", attr_text="'S_xD800_'!$B$2:$B$4")
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    book = read_workbook(buffer.getvalue())
+    book = read_workbook(xlsx_bytes(wb))
     assert book.sheets[0].get(2, 1).value == "a_xDC00_"
     assert_predicts(suggester, book, book.sheets[0], [(5, 2)])
 
