@@ -1,22 +1,17 @@
-"""Shared test setup: tests/ is importable, so tests can use the builders in tests/badfiles.py."""
+"""Shared fixtures: the sample-sheet training cache, an overfitted tiny model, LibreOffice.
+
+Builders the tests import live in tests/support/ (``from tests.support.sheets import ...``)."""
 
 from __future__ import annotations
 
-import sys
+import json
 from pathlib import Path
 
-TESTS = str(Path(__file__).resolve().parent)
-if TESTS not in sys.path:
-    sys.path.insert(0, TESTS)
+import pytest
 
-import json  # noqa: E402
+from tests.support.sheets import sample_books
+from tests.support.tiny_model import tiny_config
 
-import pytest  # noqa: E402
-
-from tests.sheets import sample_books  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_SHEETS = ROOT / "sample_sheets"
 OVERFIT_EXAMPLES = 50
 
 
@@ -31,38 +26,6 @@ def sample_cache(tmp_path_factory) -> Path:
     extract(sample_books(folder), folder / "examples.jsonl", radius=16, workers=1, progress=False)
     return build_cache([folder / "examples.jsonl"], folder / "cache", config=CacheConfig(radius=16),
                        splitter=WorkbookSplitter(dev=0.0, test=0.0), progress=False)
-
-
-def tiny_config(cache: Path, **overrides):
-    """The tiny preset on a small window (fast on two cores), vocabularies from ``cache``."""
-    from spreadsheetcoder.data.dataset import FormulaDataset
-    from spreadsheetcoder.model.configuration import SpreadsheetCoderConfig
-
-    data = FormulaDataset(cache, None)
-    return SpreadsheetCoderConfig.preset("tiny", **{
-        "sketch_vocab": data.sketch_vocab.tokens, "range_vocab": data.range_vocab.tokens,
-        "radius": 4, "tile": 4, **overrides})
-
-
-def train_steps(config, data, steps: int = 2) -> list[float]:
-    """Losses of ``steps`` AdamW steps of a fresh model (seed 0) on the first 8 examples of ``data``."""
-    import torch
-
-    from spreadsheetcoder.model.batching import Batcher
-    from spreadsheetcoder.model.modeling import SpreadsheetCoder
-
-    torch.manual_seed(0)
-    model = SpreadsheetCoder(config)
-    batch = Batcher(config).collate(data, [data[i] for i in range(8)])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    losses = []
-    for _ in range(steps):
-        out = model(batch)
-        optimizer.zero_grad()
-        out.loss.backward()
-        optimizer.step()
-        losses.append(out.loss.item())
-    return losses
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 
 from spreadsheetcoder.evaluation.baselines import (
@@ -17,18 +16,14 @@ from spreadsheetcoder.evaluation.baselines import (
 from spreadsheetcoder.references import parse_a1
 from spreadsheetcoder.sheet import Sheet
 from spreadsheetcoder.xlsx.reader import read_workbook
-
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
+from tests.support.badfiles import openpyxl_workbook
+from tests.support.paths import SAMPLES
+from tests.support.sheets import make_sheet
 
 
 def write_sheet(path: Path, cells: dict[str, Any]) -> Sheet:
     """Write ``{"A1": value}`` (formulas as '=...') to a real workbook and read its sheet back."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Data"
-    for address, value in cells.items():
-        ws[address] = value
-    wb.save(path)
+    openpyxl_workbook({"Data": cells}).save(path)
     return read_workbook(path).sheets[0]
 
 
@@ -163,7 +158,6 @@ def test_formula_index_matches_a_plain_scan(neighbours: Sheet) -> None:
 
 def test_run_continuation_follows_a_run_of_one_formula() -> None:
     from spreadsheetcoder.evaluation.baselines import run_continuation
-    from tests.sheets import make_sheet
 
     sheet = make_sheet({"A1": 1, "B1": 2, "C1": "=A1+B1", "A2": 3, "B2": 4, "C2": "=A2+B2", "A3": 5, "B3": 6,
                         "D1": "=C1*2", "D2": "=SUM(C1:C2)", "A4": 7})

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import SAMPLE_SHEETS
-
 from spreadsheetcoder.cli import main
+from tests.support.paths import SAMPLES
 
 
 def test_missing_folder_is_one_readable_error(capsys):
@@ -15,19 +14,19 @@ def test_missing_folder_is_one_readable_error(capsys):
 
 
 def test_a_model_or_baselines_only_is_required(capsys):
-    assert main(["evaluate", str(SAMPLE_SHEETS)]) == 2
+    assert main(["evaluate", str(SAMPLES)]) == 2
     assert "--baselines-only" in capsys.readouterr().err
 
 
 def test_an_empty_split_says_so(capsys):
-    assert main(["evaluate", str(SAMPLE_SHEETS / "budget.xlsx"), "--baselines-only", "--split", "dev",
+    assert main(["evaluate", str(SAMPLES / "budget.xlsx"), "--baselines-only", "--split", "dev",
                  "--no-progress"]) == 0
     assert "no targets" in capsys.readouterr().out
 
 
 def test_json_last_line_has_the_model_and_both_baselines(overfit_checkpoint, capsys):
     folder, _ = overfit_checkpoint
-    assert main(["evaluate", str(SAMPLE_SHEETS / "budget.xlsx"), "--model", str(folder), "--split", "all",
+    assert main(["evaluate", str(SAMPLES / "budget.xlsx"), "--model", str(folder), "--split", "all",
                  "--json", "--no-progress"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["targets"] > 10 and result["context"] == "values"

@@ -13,7 +13,7 @@ from spreadsheetcoder.data.extract import extract
 from spreadsheetcoder.data.split import WorkbookSplitter
 from spreadsheetcoder.errors import ConfigError
 from spreadsheetcoder.pretrained import CellTokenizer
-from tests.sheets import sample_books
+from tests.support.sheets import sample_books
 
 
 @pytest.fixture(scope="module")

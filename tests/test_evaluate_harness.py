@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 
 from spreadsheetcoder.data.split import WorkbookSplitter
@@ -17,9 +16,10 @@ from spreadsheetcoder.evaluation.metrics import METRICS
 from spreadsheetcoder.sheet import Sheet, Workbook
 from spreadsheetcoder.targets import Target, list_targets
 from spreadsheetcoder.xlsx.reader import read_workbook
-from tests.sheets import sample_books
+from tests.support.badfiles import openpyxl_workbook
+from tests.support.paths import SAMPLES
+from tests.support.sheets import sample_books
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
 METRIC_KEYS = {"targets", "exec_checked", *METRICS}
 TOP_KEYS = ["targets", "workbooks", "failed", "split", "context", "k", "model", "coverage_gaps", "baselines", "by_function",
             "by_source", "by_reference_kind", "by_sketch_length", "macro_by_workbook"]
@@ -49,16 +49,6 @@ class RulePredictor:
         return target.formula is not None
 
 
-def write_book(path: Path, sheets: dict[str, dict[str, Any]]) -> None:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, cells in sheets.items():
-        ws = wb.create_sheet(name)
-        for address, value in cells.items():
-            ws[address] = value
-    wb.save(path)
-
-
 def totals_sheet() -> dict[str, Any]:
     """Four columns of 3, 4, 5 and 6 numbers under a header, each with its SUM total below: four
     distinct relative formulas, all of which AutoSum finds."""
@@ -77,11 +67,11 @@ def folder(tmp_path: Path) -> Path:
     """big.xlsx: 4 targets the rule baseline hits; small.xlsx: 1 target it misses; broken.xlsx."""
     root = tmp_path / "books"
     (root / "team").mkdir(parents=True)
-    write_book(root / "big.xlsx", {"Totals": totals_sheet(), "Notes": {"A1": "no formulas here"}})
+    openpyxl_workbook({"Totals": totals_sheet(), "Notes": {"A1": "no formulas here"}}).save(root / "big.xlsx")
     # C2 and C3 hold one relative formula: one target, C2.
-    write_book(root / "team" / "small.xlsx", {"Prices": {"A1": "Item", "B1": "Price", "C1": "Double",
-                                                         "A2": "x", "B2": 5, "C2": "=B2*2",
-                                                         "A3": "y", "B3": 6, "C3": "=B3*2"}})
+    openpyxl_workbook({"Prices": {"A1": "Item", "B1": "Price", "C1": "Double",
+                                  "A2": "x", "B2": 5, "C2": "=B2*2",
+                                  "A3": "y", "B3": 6, "C3": "=B3*2"}}).save(root / "team" / "small.xlsx")
     (root / "broken.xlsx").write_bytes(b"this is not a zip file")
     return root
 

@@ -7,8 +7,7 @@ import pytest
 from spreadsheetcoder.cli import main
 from spreadsheetcoder.context import ContextWindow
 from spreadsheetcoder.data.extract import extract
-
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
+from tests.support.paths import SAMPLES
 
 SUMMARY_KEYS = {"workbooks", "workbooks_failed", "formula_cells", "targets", "representable", "roundtrip_exact",
                 "not_representable", "seconds", "by_source"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import SAMPLE_SHEETS, train_steps
 
 from spreadsheetcoder.data.dataset import FormulaDataset, ensure_cell_features
 from spreadsheetcoder.formula import canonical_formula, parse_formula
@@ -21,6 +20,8 @@ from spreadsheetcoder.model.configuration import SpreadsheetCoderConfig
 from spreadsheetcoder.model.modeling import SpreadsheetCoder
 from spreadsheetcoder.suggest.predictor import FormulaPredictor
 from spreadsheetcoder.xlsx.reader import read_workbook
+from tests.support.paths import SAMPLES
+from tests.support.tiny_model import train_steps
 
 TEXTS = ["Revenue", "Total cost of goods sold", "Q3 2024 — net margin", "=R[-1]C+R[-2]C"]
 
@@ -131,7 +132,7 @@ def test_features_model_overfits_and_predicts_from_the_workbooks(sample_cache, f
     hits, books = 0, {}
     for item in items:
         name, sheet_name = sheets[item["sheet"]]
-        book = books.setdefault(name, read_workbook(SAMPLE_SHEETS / name))
+        book = books.setdefault(name, read_workbook(SAMPLES / name))
         sheet = book.sheet(sheet_name)
         truth = sheet.get(item["row"], item["col"]).formula
         [candidates] = predictor.predict_targets(book, sheet, [(item["row"], item["col"])], context="values", k=3)

@@ -21,9 +21,10 @@ from spreadsheetcoder.model.shipped import SHIPPED_DIR, model_card, resolve_mode
 from spreadsheetcoder.suggest.predictor import FormulaPredictor
 from spreadsheetcoder.xlsx.reader import read_workbook
 from spreadsheetcoder.xlsx.writer import changed_outside
-from tests.badfiles import xlsx_bytes
+from tests.support.badfiles import xlsx_bytes
+from tests.support.paths import SAMPLES
 
-DEMOS = Path(__file__).resolve().parent.parent / "sample_sheets" / "fill"
+DEMOS = SAMPLES / "fill"
 EXPECTED = json.loads((DEMOS / "expected.json").read_text(encoding="utf-8"))
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from sheets import make_sheet
 
 from spreadsheetcoder.evaluation.execution import ExcelError, NotComputable, cached_value, compute_formula
 from spreadsheetcoder.evaluation.metrics import (
@@ -22,8 +19,9 @@ from spreadsheetcoder.references import parse_a1
 from spreadsheetcoder.sheet import Sheet, Workbook
 from spreadsheetcoder.targets import list_targets
 from spreadsheetcoder.xlsx.reader import read_workbook
+from tests.support.paths import SAMPLES
+from tests.support.sheets import make_sheet
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
 D5 = (5, 4)
 
 

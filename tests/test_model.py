@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import SAMPLE_SHEETS, tiny_config, train_steps
 
 from spreadsheetcoder.constants import MAX_HEADER_ROWS
 from spreadsheetcoder.data.cache import CacheConfig, build_cache
@@ -23,6 +22,8 @@ from spreadsheetcoder.model.configuration import SpreadsheetCoderConfig
 from spreadsheetcoder.model.modeling import SpreadsheetCoder
 from spreadsheetcoder.suggest.predictor import FormulaPredictor
 from spreadsheetcoder.xlsx.reader import read_workbook
+from tests.support.paths import SAMPLES
+from tests.support.tiny_model import tiny_config, train_steps
 
 
 def _queries(data: FormulaDataset, indices: list[int]) -> tuple[np.ndarray, ...]:
@@ -78,7 +79,7 @@ def test_each_ablation_builds_and_trains_a_step(sample_cache, switch):
 
 
 def test_formulas_context_builds_and_trains_a_step(tmp_path):
-    extract(SAMPLE_SHEETS / "budget.xlsx", tmp_path / "f.jsonl", context="formulas", radius=16, workers=1,
+    extract(SAMPLES / "budget.xlsx", tmp_path / "f.jsonl", context="formulas", radius=16, workers=1,
             progress=False)
     cache = build_cache([tmp_path / "f.jsonl"], tmp_path / "cache", config=CacheConfig(context="formulas", radius=16),
                         splitter=WorkbookSplitter(dev=0.0, test=0.0), progress=False)
@@ -154,7 +155,7 @@ def test_tiny_model_overfits_50_examples(overfit_checkpoint):
     for item in where:
         by_book.setdefault(item["workbook"], []).append(item)
     for name, items in by_book.items():
-        book = read_workbook(SAMPLE_SHEETS / name)
+        book = read_workbook(SAMPLES / name)
         for item in items:
             sheet = book.sheet(item["sheet"])
             truth = sheet.get(item["row"], item["col"]).formula
@@ -167,7 +168,7 @@ def test_tiny_model_overfits_50_examples(overfit_checkpoint):
 def test_beam_candidates_are_valid_formulas(overfit_checkpoint):
     folder, _ = overfit_checkpoint
     predictor = FormulaPredictor(folder, beam=5)
-    book = read_workbook(SAMPLE_SHEETS / "timesheet.xlsx")
+    book = read_workbook(SAMPLES / "timesheet.xlsx")
     sheet = book.sheets[0]
     cells = [(r, c) for r in range(2, 12) for c in range(2, 8)]
     results = predictor.predict_targets(book, sheet, cells, context="values", k=5)
@@ -190,7 +191,7 @@ def test_coverage_gap_names_what_the_vocabulary_lacks(overfit_checkpoint):
 
     folder, _ = overfit_checkpoint
     predictor = FormulaPredictor(folder, beam=3)
-    book = read_workbook(SAMPLE_SHEETS / "timesheet.xlsx")
+    book = read_workbook(SAMPLES / "timesheet.xlsx")
     sheet = book.sheets[0]
     sheet.set(40, 2, Cell(1.0, CellType.NUMBER, formula="=B2*1.23456789"))  # a literal never seen
     sheet.set(41, 2, Cell(2.0, CellType.NUMBER, formula="=B2+B3"))

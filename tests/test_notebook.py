@@ -15,9 +15,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT, SAMPLES
+
 NOTEBOOK = ROOT / "notebooks" / "evaluation.ipynb"
-SAMPLE_SHEETS = ROOT / "sample_sheets"
 TIMEOUT_S = 300
 
 
@@ -25,7 +25,7 @@ def evaluate(out: Path, name: str, *args: str) -> tuple[Path, Path]:
     """Run ``spreadsheetcoder evaluate`` on the sample sheets; return the result and predictions paths."""
     result, predictions = out / f"{name}.json", out / f"{name}.jsonl"
     done = subprocess.run(
-        [sys.executable, "-m", "spreadsheetcoder", "evaluate", str(SAMPLE_SHEETS), "--split", "all", *args,
+        [sys.executable, "-m", "spreadsheetcoder", "evaluate", str(SAMPLES), "--split", "all", *args,
          "-o", str(result), "--predictions", str(predictions), "--json", "--no-progress"],
         capture_output=True, text=True, timeout=TIMEOUT_S,
     )

@@ -14,7 +14,16 @@ from pathlib import Path
 import defusedxml.ElementTree
 import openpyxl
 import pytest
-from badfiles import (
+from openpyxl.chart import BarChart, Reference
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.table import Table
+
+from spreadsheetcoder.errors import WorkbookError
+from spreadsheetcoder.sheet import Cell, CellType, Sheet, Workbook
+from spreadsheetcoder.xlsx import convert, package, reader
+from spreadsheetcoder.xlsx.reader import ReadLimits, read_workbook, sniff_format
+from tests.support.badfiles import (
     billion_laughs,
     edit_cells,
     edit_parts,
@@ -30,18 +39,9 @@ from badfiles import (
     xlsx_bytes,
     zip_bomb,
 )
-from openpyxl.chart import BarChart, Reference
-from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.formula import ArrayFormula
-from openpyxl.worksheet.table import Table
-
-from spreadsheetcoder.errors import WorkbookError
-from spreadsheetcoder.sheet import Cell, CellType, Sheet, Workbook
-from spreadsheetcoder.xlsx import convert, package, reader
-from spreadsheetcoder.xlsx.reader import ReadLimits, read_workbook, sniff_format
+from tests.support.paths import ROOT
 
 SHEET1 = "xl/worksheets/sheet1.xml"
-REPO = Path(__file__).resolve().parents[1]
 
 
 def at(sheet: Sheet, row: int, col: int) -> Cell:
@@ -611,9 +611,9 @@ MILLION_CELL_PEAK_RSS_MB = 400  # measured 257 MB, 44 MB of it before reading (b
 
 @pytest.mark.slow
 def test_million_cells_in_bounded_memory() -> None:
-    script = REPO / "benchmarks" / "read_large_sheet.py"
+    script = ROOT / "benchmarks" / "read_large_sheet.py"
     result = subprocess.run([sys.executable, str(script), "--rows", "100000", "--cols", "10"],
-                            capture_output=True, text=True, timeout=300, check=True, cwd=REPO)
+                            capture_output=True, text=True, timeout=300, check=True, cwd=ROOT)
     report = json.loads(result.stdout.strip().splitlines()[-1])
     print(report)
     assert report["cells"] == 1_000_000

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
-from service_support import GRID, SAMPLES, XLSX, assert_error, assert_suggestions
 
 from service.app import create_app
 from service.config import Settings
@@ -23,6 +22,8 @@ from service.grid import grid_workbook, local_formula, locale_separators, presen
 from service.schemas import SuggestRequest
 from spreadsheetcoder.sheet import CellType
 from spreadsheetcoder.xlsx.reader import read_workbook
+from tests.support.paths import SAMPLES
+from tests.support.service_support import GRID, XLSX, assert_error, assert_suggestions
 
 KEY = "in-process-key"
 

@@ -11,7 +11,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from service_support import SAMPLES, LiveServer, live_server  # noqa: F401  (live_server is a fixture)
+
+from tests.support.paths import SAMPLES
+from tests.support.service_support import LiveServer, live_server  # noqa: F401  (live_server is a fixture)
 
 pytestmark = pytest.mark.slow
 

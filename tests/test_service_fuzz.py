@@ -15,12 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from service_support import SAMPLES, assert_error
 
 from service.app import create_app
 from service.config import Settings
 from service.errors import ApiError
 from service.text import check_grid_text, check_text
+from tests.support.paths import SAMPLES
+from tests.support.service_support import assert_error
 
 SETTINGS = Settings(max_grid_cells=400, max_fill_cells=12, max_upload_bytes=512 * 1024, max_k=8)
 SALES = (SAMPLES / "sales.xlsx").read_bytes()

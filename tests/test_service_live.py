@@ -1,4 +1,4 @@
-"""The REST service over real HTTP: uvicorn on a free localhost port (tests/service_support.py),
+"""The REST service over real HTTP: uvicorn on a free localhost port (tests/support/service_support.py),
 every endpoint, every bad input (4xx with the JSON error body, never a 500, never a hung worker),
 and a bounded schemathesis run against /openapi.json."""
 
@@ -12,19 +12,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from service_support import (  # noqa: F401  (live_server is a fixture)
+
+from spreadsheetcoder.xlsx.reader import read_workbook
+from tests.support.paths import ROOT, SAMPLES
+from tests.support.service_support import (  # noqa: F401  (live_server is a fixture)
     GRID,
     LIVE_ENV,
-    SAMPLES,
     XLSX,
     LiveServer,
     assert_error,
     assert_suggestions,
+    free_port,
     hostile_uploads,
     live_server,
+    wait_until_loaded,
 )
-
-from spreadsheetcoder.xlsx.reader import read_workbook
 
 TIMEOUT = httpx.Timeout(120.0)
 RSS_LIMIT = 1536 * 1024 * 1024
@@ -252,8 +254,6 @@ def test_cli_serve_runs_the_service() -> None:
     import os
     import subprocess
     import sys
-
-    from service_support import ROOT, free_port, wait_until_loaded
 
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("SPREADSHEETCODER_API")}

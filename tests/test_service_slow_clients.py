@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-from service_support import GRID, LIVE_KEY, uvicorn_server
+
+from tests.support.service_support import GRID, LIVE_KEY, uvicorn_server
 
 HEADER_S, BODY_IDLE_S, BODY_S, MAX_CONNECTIONS = 1.0, 1.5, 3.0, 8
 GUARD_ENV = {

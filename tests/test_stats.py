@@ -1,12 +1,9 @@
 import json
-from pathlib import Path
 
 from spreadsheetcoder.cli import main
 from spreadsheetcoder.data.extract import extract
 from spreadsheetcoder.data.stats import format_markdown, formula_stats, iter_examples
-from tests.sheets import sample_books
-
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
+from tests.support.sheets import sample_books
 
 
 def test_stats_of_a_folder_equal_stats_of_its_jsonl(tmp_path):

@@ -19,7 +19,8 @@ from spreadsheetcoder.suggest.sources.retrieval import RetrievalIndex, context_k
 from spreadsheetcoder.suggest.sources.structure import aggregate_candidates, arithmetic_candidates
 from spreadsheetcoder.suggest.suggester import Suggester
 from spreadsheetcoder.suggest.target import TargetView
-from tests.suggest_support import priced_table, write_book
+from tests.support.paths import ROOT
+from tests.support.suggest_support import priced_table, write_book
 
 
 def texts(candidates) -> set[str]:
@@ -165,9 +166,8 @@ def test_inference_does_not_import_research_code():
     """suggest/, fill and the service sit below data/ and evaluation/: no import points up."""
     import ast
 
-    root = Path(__file__).resolve().parent.parent
-    files = [*(root / "spreadsheetcoder" / "suggest").rglob("*.py"), root / "spreadsheetcoder" / "fill.py",
-             *(root / "service").rglob("*.py")]
+    files = [*(ROOT / "spreadsheetcoder" / "suggest").rglob("*.py"), ROOT / "spreadsheetcoder" / "fill.py",
+             *(ROOT / "service").rglob("*.py")]
     offenders = []
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -175,7 +175,7 @@ def test_inference_does_not_import_research_code():
                 module = ("." * node.level) + (node.module or "")
                 parts = module.lstrip(".").split(".")
                 if {"data", "evaluation"} & set(parts[:2]) and not module.startswith("spreadsheetcoder.data.synthetic"):
-                    offenders.append(f"{path.relative_to(root)}: {module}")
+                    offenders.append(f"{path.relative_to(ROOT)}: {module}")
     assert offenders == []
 
 

@@ -5,15 +5,12 @@ reads as one."""
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
 import openpyxl
 import pytest
-from badfiles import minimal_xlsx
 from openpyxl.workbook.defined_name import DefinedName
-from suggest_support import priced_table, write_book
 
 from spreadsheetcoder.errors import WorkbookError
 from spreadsheetcoder.pretrained import CellTokenizer, base_model_dir, safe_encode_batch
@@ -21,6 +18,8 @@ from spreadsheetcoder.sheet import Cell, CellType, Sheet, Workbook
 from spreadsheetcoder.text import NOT_XML, bad_char, clean_text, describe_char
 from spreadsheetcoder.xlsx.reader import read_workbook
 from spreadsheetcoder.xlsx.writer import WriteError, set_formulas
+from tests.support.badfiles import edit_parts, minimal_xlsx, xlsx_bytes
+from tests.support.suggest_support import priced_table, write_book
 
 HOSTILE = "Re\ud800gion\x00 \udfff end\x01"
 
@@ -109,8 +108,6 @@ def test_character_references_to_surrogates_or_controls_are_corrupt(where: str, 
     }[where]
     data = minimal_xlsx(**kwargs)
     if where == "sheet name":
-        from badfiles import edit_parts
-
         data = edit_parts(data, {"xl/workbook.xml": lambda xml: xml.replace(b'name="S"', f'name="S{reference}"'.encode())})
     with pytest.raises(WorkbookError) as caught:
         read_workbook(data)
@@ -146,9 +143,7 @@ def test_workbook_with_escapes_everywhere_reads_and_predicts(tmp_path: Path, sug
     for row in [["Name_xD800_", "Amount"], ["a_xDC00_", 1.5], ["b", 2.5], ["c_x0001_", 4.0]]:
         ws.append(row)
     wb.defined_names["Amounts_xD800_"] = DefinedName("Amounts_xD800_", attr_text="'S_xD800_'!$B$2:$B$4")
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    book = read_workbook(buffer.getvalue())
+    book = read_workbook(xlsx_bytes(wb))
     assert book.sheets[0].get(2, 1).value == "a_xDC00_"
     assert_predicts(suggester, book, book.sheets[0], [(5, 2)])
 

@@ -22,9 +22,9 @@ from spreadsheetcoder.xlsx.writer import (
     set_formulas,
     write_atomic,
 )
-from tests.badfiles import edit_parts, minimal_xlsx, xlsx_bytes
+from tests.support.badfiles import edit_parts, minimal_xlsx, xlsx_bytes
+from tests.support.paths import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_sheets"
 BOOKS = sorted(p.name for p in SAMPLES.glob("*.xlsx"))
 
 

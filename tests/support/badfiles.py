@@ -1,8 +1,10 @@
-"""Builders of workbooks, good and bad, for tests/test_reader.py. Everything is made in memory.
+"""Builders of workbooks, good and bad, for the reader, writer, fill, baseline and service tests.
+Everything is made in memory.
 
-Good workbooks come from openpyxl, post-edited where openpyxl cannot write what a test needs
-(cached values of formulas, shared formulas, data tables), or from ``minimal_xlsx`` where every part
-must be under the test's control (shared strings, hostile parts).
+Good workbooks come from openpyxl (``openpyxl_workbook`` builds one from ``{"A1": value}`` cells),
+post-edited where openpyxl cannot write what a test needs (cached values of formulas, shared
+formulas, data tables), or from ``minimal_xlsx`` where every part must be under the test's control
+(shared strings, hostile parts).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import struct
 import zipfile
 from collections.abc import Callable, Mapping
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import openpyxl
@@ -23,6 +26,18 @@ PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 
 PartEdit = bytes | Callable[[bytes], bytes] | None  # new content, a rewrite, or None to delete
+
+
+def openpyxl_workbook(sheets: Mapping[str, Mapping[str, Any]]) -> openpyxl.Workbook:
+    """A workbook of these sheets, in order, each from ``{"A1": value}`` (formulas as '=...'; openpyxl
+    stores no cached values)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, cells in sheets.items():
+        ws = wb.create_sheet(name)
+        for address, value in cells.items():
+            ws[address] = value
+    return wb
 
 
 def xlsx_bytes(wb: openpyxl.Workbook) -> bytes:

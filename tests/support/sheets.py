@@ -10,8 +10,7 @@ from typing import Any
 
 from spreadsheetcoder.references import parse_a1
 from spreadsheetcoder.sheet import Cell, CellType, Sheet, TableDef
-
-SAMPLE_SHEETS_DIR = Path(__file__).resolve().parent.parent / "sample_sheets"
+from tests.support.paths import SAMPLES
 
 
 def make_cell(value: Any, cached: Any = None) -> Cell:
@@ -62,6 +61,6 @@ def sample_books(root: Path) -> Path:
     folder = root / "sample_sheets"
     if not folder.is_dir():
         folder.mkdir(parents=True)
-        for path in sorted(SAMPLE_SHEETS_DIR.glob("*.xlsx")):
+        for path in sorted(SAMPLES.glob("*.xlsx")):
             shutil.copyfile(path, folder / path.name)
     return folder

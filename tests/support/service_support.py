@@ -15,10 +15,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from badfiles import billion_laughs, encrypted_xlsx, minimal_xlsx, random_bytes, xls_bytes, zip_bomb
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "sample_sheets"
+from tests.support.badfiles import (
+    billion_laughs,
+    encrypted_xlsx,
+    minimal_xlsx,
+    random_bytes,
+    xls_bytes,
+    zip_bomb,
+)
+from tests.support.paths import ROOT
+
 LIVE_KEY = "live-test-key"
 # Limits of the live server: small, so "too large" inputs stay small.
 LIVE_ENV = {
