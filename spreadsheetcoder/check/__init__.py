@@ -8,13 +8,17 @@ Layering: this package reads workbooks through the lower layers only (``sheet``,
 
 from __future__ import annotations
 
+from .baselines import Flag, excelint_flags, inconsistent_formula_flags
 from .mutations import MUTATION_KINDS, MutatedWorkbook, Mutation, applicable, mutate, sample_mutation
 
 __all__ = [
     "MUTATION_KINDS",
+    "Flag",
     "MutatedWorkbook",
     "Mutation",
     "applicable",
+    "excelint_flags",
+    "inconsistent_formula_flags",
     "mutate",
     "sample_mutation",
 ]
