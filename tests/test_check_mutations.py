@@ -3,6 +3,7 @@ dependents recomputed across sheets, the input left alone, determinism; and the 
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
@@ -229,6 +230,25 @@ def test_stale_dependents_keep_their_values() -> None:
     assert result.workbook.sheet("Orders").get(10, 8).value == 7.5  # type: ignore[union-attr]
     assert result.workbook.sheet("Summary").get(5, 2).value == 8.5  # type: ignore[union-attr]
     assert ("Orders", 10, 4) in result.mutation.recomputed
+
+
+def test_dependents_through_names_whole_columns_and_dates() -> None:
+    book = order_book()
+    book.defined_names["TotalAmount"] = "Orders!$D$10"
+    summary = book.sheet("Summary")
+    summary.set(6, 2, Cell(241.0, CellType.NUMBER, formula="=TotalAmount*2"))
+    summary.set(7, 2, Cell(241.0, CellType.NUMBER, formula="=SUM(Orders!D:D)"))  # whole column: not computed
+    summary.set(8, 2, Cell(dt.datetime(2023, 7, 13, 12), CellType.DATE, formula="=Orders!D10+45000"))
+    result = mutate(book, "Orders", 6, 4, "wrong_row", random.Random(0))
+    assert result is not None
+    assert {("Summary", 6, 2), ("Summary", 8, 2)} <= set(result.mutation.recomputed)
+    assert result.mutation.stale_cells == (("Summary", 7, 2),)
+    total = result.workbook.sheet("Orders").get(10, 4)
+    named, dated = result.workbook.sheet("Summary").get(6, 2), result.workbook.sheet("Summary").get(8, 2)
+    assert total is not None and named is not None and dated is not None
+    assert named.value == pytest.approx(2 * total.value)  # type: ignore[operator]
+    assert dated.type is CellType.DATE and dated.value != dt.datetime(2023, 7, 13, 12)
+    assert values_equal(cached_value(dated), total.value + 45000)  # type: ignore[arg-type, operator]
 
 
 def test_same_seed_same_mutation(book: Workbook) -> None:
