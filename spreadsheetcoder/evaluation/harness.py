@@ -247,35 +247,14 @@ def evaluate_folder(
         Workbooks that cannot be read are skipped with a warning and counted in ``failed``.
 
     Raises:
-        ValueError: an unknown split or setting, k < 1, or a predictor returning the wrong
+        ValueError: an unknown split or context setting, k < 1, or a predictor returning the wrong
             number of candidate lists.
     """
-    if split not in SPLIT_CHOICES:
-        raise ValueError(f"unknown split {split!r}; expected one of {SPLIT_CHOICES}")
-    check_context(context)
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
-    root = Path(root)
-    if splitter is None:
-        splits_file = root / "SPLITS.tsv"
-        splitter = WorkbookSplitter(splits_file if splits_file.is_file() else None)
-    base = root.parent if root.is_file() else root
-    files = [(p, p.relative_to(base).as_posix()) for p in find_workbooks(root)]
-    if split != "all":
-        files = [(p, rel) for p, rel in files if splitter(rel) == split]
-    if limit_workbooks is not None:
-        files = files[:limit_workbooks]
+    _check_options(split, context, k)
+    files = _split_files(Path(root), split, splitter, limit_workbooks)
     extra = dict(systems or {})
-    systems_ = (("model",) if predictor is not None else ()) + tuple(extra) + BASELINES
-
+    totals = _Totals((("model",) if predictor is not None else ()) + tuple(extra) + BASELINES, list(extra))
     started = time.perf_counter()
-    overall = {s: Metrics() for s in systems_}
-    breakdowns = {name: _Breakdown() for name in _BREAKDOWNS}
-    per_workbook: list[dict[str, Metrics]] = []
-    source_counts: dict[str, dict[str, Counter[str]]] = {name: {"top1": Counter(), "right_top1": Counter()}
-                                                           for name in extra}
-    gaps: Counter[str] = Counter()
-    workbooks = failed = 0
     with ExitStack() as stack:
         out: IO[str] | None = None
         if predictions is not None:
@@ -287,59 +266,120 @@ def evaluate_folder(
                 book = read_workbook(path)
             except WorkbookError as exc:
                 logger.warning("skipping %s: %s", rel, exc)
-                failed += 1
+                totals.failed += 1
                 continue
-            workbooks += 1
-            source = source_of(rel)
-            mine = {s: Metrics() for s in systems_}
-            for sheet in book.sheets:
-                targets = list_targets(sheet)
-                if not targets:
-                    continue
-                for record in evaluate_sheet(book, sheet, targets, predictor=predictor, context=context, k=k,
-                                             systems=extra):
-                    record = {"workbook": rel, "source": source, **record}
-                    if record["coverage_gap"] is not None:
-                        gaps[record["coverage_gap"]] += 1
-                    for system in systems_:
-                        overall[system].add(record[system]["hits"])
-                        mine[system].add(record[system]["hits"])
-                    _add_breakdowns(breakdowns, record, systems_)
-                    for name in extra:
-                        _count_sources(source_counts[name], record[name])
-                    if out is not None:
-                        out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-            if len(mine[systems_[0]]):
-                per_workbook.append(mine)
+            totals.workbooks += 1
+            _evaluate_workbook(book, rel, totals, out, predictor=predictor, context=context, k=k, systems=extra)
     elapsed = time.perf_counter() - started
-    n = len(overall[systems_[0]])
-    logger.info("evaluated %d targets of %d workbooks (%d failed) in %.1f s", n, workbooks, failed, elapsed)
+    logger.info("evaluated %d targets of %d workbooks (%d failed) in %.1f s", totals.targets, totals.workbooks,
+                totals.failed, elapsed)
+    return totals.summarize(split=split, context=context, k=k, with_model=predictor is not None)
 
-    result: dict[str, Any] = {
-        "targets": n, "workbooks": workbooks, "failed": failed, "split": split, "context": context, "k": k,
-    }
-    if predictor is not None:
-        result["model"] = overall["model"].summarize()
-        # Why the model cannot express the targets it does not cover: share of all targets by cause.
-        result["coverage_gaps"] = {cause: round(c / n, 4) if n else 0.0 for cause, c in gaps.most_common()}
-    for name in extra:
-        result[name] = overall[name].summarize()
-    if extra:
-        result["sources"] = {
-            name: {kind: {src: round(c / n, 4) if n else 0.0 for src, c in counts.most_common()}
-                   for kind, counts in source_counts[name].items()}
-            for name in extra
+
+def _check_options(split: str, context: ContextSetting, k: int) -> None:
+    if split not in SPLIT_CHOICES:
+        raise ValueError(f"unknown split {split!r}; expected one of {SPLIT_CHOICES}")
+    check_context(context)
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+
+
+def _split_files(root: Path, split: str, splitter: WorkbookSplitter | None,
+                 limit_workbooks: int | None) -> list[tuple[Path, str]]:
+    """``(path, path relative to root)`` of the workbooks of ``split`` under ``root``, in path order."""
+    if splitter is None:
+        splits_file = root / "SPLITS.tsv"
+        splitter = WorkbookSplitter(splits_file if splits_file.is_file() else None)
+    base = root.parent if root.is_file() else root
+    files = [(p, p.relative_to(base).as_posix()) for p in find_workbooks(root)]
+    if split != "all":
+        files = [(p, rel) for p, rel in files if splitter(rel) == split]
+    if limit_workbooks is not None:
+        files = files[:limit_workbooks]
+    return files
+
+
+class _Totals:
+    """What ``evaluate_folder`` adds up over the records of its workbooks, per system: overall, by
+    breakdown, per workbook, the sources of the extra systems' top-1 and the model's coverage gaps."""
+
+    def __init__(self, systems: tuple[str, ...], extra: list[str]) -> None:
+        self.systems = systems  # the first one scores every target
+        self.extra = extra
+        self.overall = {s: Metrics() for s in systems}
+        self.breakdowns = {name: _Breakdown() for name in _BREAKDOWNS}
+        self.per_workbook: list[dict[str, Metrics]] = []
+        self.source_counts: dict[str, dict[str, Counter[str]]] = {name: {"top1": Counter(), "right_top1": Counter()}
+                                                                  for name in extra}
+        self.gaps: Counter[str] = Counter()
+        self.workbooks = self.failed = 0
+
+    @property
+    def targets(self) -> int:
+        return len(self.overall[self.systems[0]])
+
+    def add(self, record: dict[str, Any], workbook: dict[str, Metrics]) -> None:
+        """Count one target's record, into the totals and into its ``workbook``'s metrics."""
+        if record["coverage_gap"] is not None:
+            self.gaps[record["coverage_gap"]] += 1
+        for system in self.systems:
+            self.overall[system].add(record[system]["hits"])
+            workbook[system].add(record[system]["hits"])
+        _add_breakdowns(self.breakdowns, record, self.systems)
+        for name in self.extra:
+            _count_sources(self.source_counts[name], record[name])
+
+    def summarize(self, *, split: str, context: ContextSetting, k: int, with_model: bool) -> dict[str, Any]:
+        """The result of ``evaluate_folder`` (see there)."""
+        n = self.targets
+        overall, breakdowns = self.overall, self.breakdowns
+        result: dict[str, Any] = {
+            "targets": n, "workbooks": self.workbooks, "failed": self.failed, "split": split, "context": context,
+            "k": k,
         }
-    result["baselines"] = {s: overall[s].summarize() for s in BASELINES}
-    result["by_function"] = breakdowns["by_function"].to_json("count")
-    result["by_source"] = breakdowns["by_source"].to_json("name")
-    result["by_reference_kind"] = breakdowns["by_reference_kind"].to_json((*REFERENCE_KINDS, NO_REFERENCE, UNREPRESENTABLE))
-    result["by_sketch_length"] = breakdowns["by_sketch_length"].to_json("number")
-    result["macro_by_workbook"] = {
-        "workbooks": len(per_workbook),
-        **{s: macro_summarize([m[s].rows for m in per_workbook]) for s in systems_},
-    }
-    return result
+        if with_model:
+            result["model"] = overall["model"].summarize()
+            # Why the model cannot express the targets it does not cover: share of all targets by cause.
+            result["coverage_gaps"] = {cause: round(c / n, 4) if n else 0.0 for cause, c in self.gaps.most_common()}
+        for name in self.extra:
+            result[name] = overall[name].summarize()
+        if self.extra:
+            result["sources"] = {
+                name: {kind: {src: round(c / n, 4) if n else 0.0 for src, c in counts.most_common()}
+                       for kind, counts in self.source_counts[name].items()}
+                for name in self.extra
+            }
+        result["baselines"] = {s: overall[s].summarize() for s in BASELINES}
+        result["by_function"] = breakdowns["by_function"].to_json("count")
+        result["by_source"] = breakdowns["by_source"].to_json("name")
+        result["by_reference_kind"] = breakdowns["by_reference_kind"].to_json(
+            (*REFERENCE_KINDS, NO_REFERENCE, UNREPRESENTABLE))
+        result["by_sketch_length"] = breakdowns["by_sketch_length"].to_json("number")
+        result["macro_by_workbook"] = {
+            "workbooks": len(self.per_workbook),
+            **{s: macro_summarize([m[s].rows for m in self.per_workbook]) for s in self.systems},
+        }
+        return result
+
+
+def _evaluate_workbook(book: Workbook, rel: str, totals: _Totals, out: IO[str] | None, *,
+                       predictor: Predictor | None, context: ContextSetting, k: int, systems: Mapping[str, Predictor]) -> None:
+    """Score every sheet of ``book`` (``rel`` under the root) into ``totals``; one JSONL line per
+    target to ``out``."""
+    source = source_of(rel)
+    mine = {s: Metrics() for s in totals.systems}
+    for sheet in book.sheets:
+        targets = list_targets(sheet)
+        if not targets:
+            continue
+        for record in evaluate_sheet(book, sheet, targets, predictor=predictor, context=context, k=k,
+                                     systems=systems):
+            record = {"workbook": rel, "source": source, **record}
+            totals.add(record, mine)
+            if out is not None:
+                out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    if len(mine[totals.systems[0]]):
+        totals.per_workbook.append(mine)
 
 
 def _count_sources(counts: dict[str, Counter[str]], system: dict[str, Any]) -> None:

@@ -140,67 +140,83 @@ def _assemble(text_tokens: np.ndarray, n_prefix: int, cls_id: int, sep_id: int) 
     return tokens * keep, types, slots
 
 
-def plan_batch(
-    source: CellSource, sheets: np.ndarray, rows: np.ndarray, cols: np.ndarray, header_rows: np.ndarray,
-    *, radius: int, tile: int, cls_id: int, sep_id: int, max_cell_tokens: int,
-    tags: list[tuple[np.ndarray, int]] | None = None, use_header: bool = True,
-) -> ChunkPlan:
-    """Plan the chunks of targets ``(sheets[b], rows[b], cols[b])`` with header rows
-    ``header_rows[b]`` (``(B, MAX_HEADER_ROWS)``, top to bottom, -1 padded on the right)."""
-    b_count = len(rows)
-    size = 2 * radius + 1
-    h = MAX_HEADER_ROWS
+@dataclass
+class _Windows:
+    """Where a batch's target windows lie: ``B`` targets, windows of ``S = 2r+1`` rows and columns
+    under ``H = MAX_HEADER_ROWS`` header slots, each line of the window covered by ``n_tiles`` tiles
+    from the first one (``col_lo`` for the tiles of a row, ``row_lo`` for those of a column)."""
+
+    rows: np.ndarray  # (B,) target rows
+    cols: np.ndarray  # (B,) target columns
+    hdr: np.ndarray  # (B, H) header rows, 0 where none (or the header is off)
+    win_rows: np.ndarray  # (B, S) sheet rows of the window
+    win_cols: np.ndarray  # (B, S) sheet columns of the window
+    owner_key: np.ndarray  # (B,) key of a chunk that holds the target's own cell
+    col_lo: np.ndarray  # (B,) first column tile
+    row_lo: np.ndarray  # (B,) first row tile
+    size: int
+    tile: int
+    n_tiles: int
+
+
+def _windows(rows: np.ndarray, cols: np.ndarray, header_rows: np.ndarray, *, radius: int, tile: int,
+             use_header: bool) -> _Windows:
     offsets = np.arange(-radius, radius + 1)
     hdr = np.where(header_rows >= 1, header_rows, 0).astype(np.int64) if use_header else np.zeros_like(header_rows)
-    # A chunk holding a target's own cell is keyed by that cell (it is masked there, for that target only).
-    owner_key = rows * _OWNER_STRIDE + cols
-    n_hdr = (hdr > 0).sum(axis=1)
-    last_hdr = np.where(n_hdr > 0, hdr[np.arange(b_count), np.maximum(n_hdr - 1, 0)], 0)
+    return _Windows(
+        rows=rows, cols=cols, hdr=hdr, win_rows=rows[:, None] + offsets[None, :],
+        win_cols=cols[:, None] + offsets[None, :],
+        # A chunk holding a target's own cell is keyed by that cell (it is masked there, for that target only).
+        owner_key=rows * _OWNER_STRIDE + cols,
+        col_lo=_tile_range(cols, radius, tile)[0], row_lo=_tile_range(rows, radius, tile)[0],
+        size=2 * radius + 1, tile=tile, n_tiles=(2 * radius + tile - 1) // tile + 1,
+    )
 
-    # Row view: grid rows (H header slots + window rows) x tiles.
-    grid_rows = np.concatenate([hdr, rows[:, None] + offsets[None, :]], axis=1)  # (B, H+S)
+
+def _row_requests(w: _Windows, sheets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys of the row view's chunk requests, one per target, grid row (H header slots, then the
+    window rows) and tile, ``(B * (H+S) * n_tiles, 6)``; and ``(B, H+S)`` the header slots with no row."""
+    b_count, h, size = len(w.rows), MAX_HEADER_ROWS, w.size
+    n_hdr = (w.hdr > 0).sum(axis=1)
+    last_hdr = np.where(n_hdr > 0, w.hdr[np.arange(b_count), np.maximum(n_hdr - 1, 0)], 0)
+    grid_rows = np.concatenate([w.hdr, w.win_rows], axis=1)  # (B, H+S)
     row_prefix = np.concatenate([np.zeros((b_count, h), np.int64), np.repeat(last_hdr[:, None], size, 1)], axis=1)
-    win_cols = cols[:, None] + offsets[None, :]  # (B, S)
-    col_tile = (win_cols - 1) // tile  # (B, S)
-    t_lo, _ = _tile_range(cols, radius, tile)
-    n_tiles = (2 * radius + tile - 1) // tile + 1
-    tiles = t_lo[:, None] + np.arange(n_tiles)[None, :]  # (B, NT); some may lie beyond the window
+    tiles = w.col_lo[:, None] + np.arange(w.n_tiles)[None, :]  # (B, NT); some may lie beyond the window
     # request (b, grid row i, tile k)
-    bb, ii, kk = np.meshgrid(np.arange(b_count), np.arange(h + size), np.arange(n_tiles), indexing="ij")
+    bb, ii, kk = np.meshgrid(np.arange(b_count), np.arange(h + size), np.arange(w.n_tiles), indexing="ij")
     line = grid_rows[bb, ii]
     tile_k = tiles[bb, kk]
-    first = tile_k * tile + 1
-    holds_target = (line == rows[bb]) & (first <= cols[bb]) & (cols[bb] < first + tile)
+    first = tile_k * w.tile + 1
+    holds_target = (line == w.rows[bb]) & (first <= w.cols[bb]) & (w.cols[bb] < first + w.tile)
     absent = (ii < h) & (grid_rows[bb, ii] == 0)
-    row_keys = np.stack([
+    keys = np.stack([
         np.zeros_like(line), sheets[bb], line, tile_k, row_prefix[bb, ii],
-        np.where(holds_target, owner_key[bb], -1),
+        np.where(holds_target, w.owner_key[bb], -1),
+    ], axis=-1).reshape(-1, 6)
+    return keys, absent[:, :, 0]
+
+
+def _col_requests(w: _Windows, sheets: np.ndarray) -> np.ndarray:
+    """Keys of the column view's chunk requests, one per target, window column and row tile,
+    ``(B * S * n_tiles, 6)``; the prefix is the column's (at most two) header rows."""
+    rtiles = w.row_lo[:, None] + np.arange(w.n_tiles)[None, :]
+    cb, jj, kk = np.meshgrid(np.arange(len(w.rows)), np.arange(w.size), np.arange(w.n_tiles), indexing="ij")
+    cline = w.win_cols[cb, jj]
+    rtile_k = rtiles[cb, kk]
+    rfirst = rtile_k * w.tile + 1
+    c_holds = (cline == w.cols[cb]) & (rfirst <= w.rows[cb]) & (w.rows[cb] < rfirst + w.tile)
+    hdr_key = w.hdr[:, 0] * (1 << 21) + w.hdr[:, 1]
+    return np.stack([
+        np.ones_like(cline), sheets[cb], cline, rtile_k, hdr_key[cb], np.where(c_holds, w.owner_key[cb], -1),
     ], axis=-1).reshape(-1, 6)
 
-    # Column view: window columns x row tiles.
-    win_rows = rows[:, None] + offsets[None, :]
-    r_lo, _ = _tile_range(rows, radius, tile)
-    rtiles = r_lo[:, None] + np.arange(n_tiles)[None, :]
-    cb, jj, kk2 = np.meshgrid(np.arange(b_count), np.arange(size), np.arange(n_tiles), indexing="ij")
-    cline = win_cols[cb, jj]
-    rtile_k = rtiles[cb, kk2]
-    rfirst = rtile_k * tile + 1
-    c_holds = (cline == cols[cb]) & (rfirst <= rows[cb]) & (rows[cb] < rfirst + tile)
-    hdr_key = hdr[:, 0] * (1 << 21) + hdr[:, 1]
-    col_keys = np.stack([
-        np.ones_like(cline), sheets[cb], cline, rtile_k, hdr_key[cb], np.where(c_holds, owner_key[cb], -1),
-    ], axis=-1).reshape(-1, 6)
 
-    keys = np.concatenate([row_keys, col_keys])
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    row_chunk = inverse[: len(row_keys)].reshape(b_count, h + size, n_tiles)
-    col_chunk = inverse[len(row_keys):].reshape(b_count, size, n_tiles)
-
-    # Cells of each unique chunk: prefix slots then body slots.
-    n_prefix = max(tile, h)
+def _chunk_cells(unique: np.ndarray, tile: int, n_prefix: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sheet rows, columns and presence ``(n, n_prefix + tile)`` of the cells of each unique chunk:
+    prefix slots then body slots."""
+    h = MAX_HEADER_ROWS
     n_slots = n_prefix + tile
-    view, sheet_u, line_u, tile_u, pre_u, owner_u = (unique[:, k] for k in range(6))
+    view, _, line_u, tile_u, pre_u, _ = (unique[:, k] for k in range(6))
     span = tile_u[:, None] * tile + 1 + np.arange(tile)[None, :]  # (n, tile)
     is_row = view == 0
     cell_rows = np.zeros((len(unique), n_slots), np.int64)
@@ -222,36 +238,75 @@ def plan_batch(
     cell_rows[is_col, n_prefix:] = span[is_col]
     cell_cols[is_col, n_prefix:] = line_u[is_col, None]
     present[is_col, n_prefix:] = True
+    return cell_rows, cell_cols, present
 
+
+def _chunk_texts(source: CellSource, unique: np.ndarray, cell_rows: np.ndarray, cell_cols: np.ndarray) -> np.ndarray:
+    """Text row of each chunk cell, the chunk's owner cell (if any) masked."""
+    sheet_u, owner_u = unique[:, 1], unique[:, 5]
     text = source.text_ids(np.broadcast_to(sheet_u[:, None], cell_rows.shape), cell_rows, cell_cols)
     owner = owner_u[:, None]
     masked = (owner >= 0) & (cell_rows == owner // _OWNER_STRIDE) & (cell_cols == owner % _OWNER_STRIDE)
-    text = np.where(masked, MASK_TEXT, text)
+    return np.where(masked, MASK_TEXT, text)
+
+
+def _row_gather(w: _Windows, row_chunk: np.ndarray, absent: np.ndarray, n_prefix: int, n_slots: int) -> np.ndarray:
+    """``(B, H+S, S)`` pooled cell of each grid cell of the row view (-1 for header slots with no row)."""
+    b_count, h, size = len(w.rows), MAX_HEADER_ROWS, w.size
+    which_tile = ((w.win_cols - 1) // w.tile - w.col_lo[:, None])  # (B, S) in [0, NT)
+    ch = np.take_along_axis(row_chunk, np.broadcast_to(which_tile[:, None, :], (b_count, h + size, size)), axis=2)
+    slot = n_prefix + (w.win_cols - 1) % w.tile  # (B, S)
+    row_cells = ch * n_slots + slot[:, None, :]
+    row_cells[absent] = -1
+    return row_cells
+
+
+def _col_gather(w: _Windows, col_chunk: np.ndarray, n_prefix: int, n_slots: int) -> np.ndarray:
+    """``(B, H+S, S)`` pooled cell of each grid cell of the column view (-1 for unused header slots)."""
+    b_count, h, size = len(w.rows), MAX_HEADER_ROWS, w.size
+    which_rtile = ((w.win_rows - 1) // w.tile - w.row_lo[:, None])  # (B, S)
+    chc = np.take_along_axis(col_chunk, np.broadcast_to(which_rtile[:, :, None].transpose(0, 2, 1), (b_count, size, size)), axis=2)
+    # chc[b, j, i]: chunk of column j holding window row i
+    rslot = n_prefix + (w.win_rows - 1) % w.tile  # (B, S)
+    body = chc.transpose(0, 2, 1) * n_slots + rslot[:, :, None]  # (B, S rows, S cols)
+    # header slots of the column view: the prefix of the column chunk that holds the target row
+    target_rtile = (w.rows - 1) // w.tile - w.row_lo
+    head_chunk = col_chunk[np.arange(b_count), :, target_rtile]  # (B, S)
+    head = head_chunk[:, None, :] * n_slots + np.arange(h)[None, :, None]
+    head = np.where((w.hdr > 0)[:, :, None], head, -1)
+    return np.concatenate([head, body], axis=1)
+
+
+def plan_batch(
+    source: CellSource, sheets: np.ndarray, rows: np.ndarray, cols: np.ndarray, header_rows: np.ndarray,
+    *, radius: int, tile: int, cls_id: int, sep_id: int, max_cell_tokens: int,
+    tags: list[tuple[np.ndarray, int]] | None = None, use_header: bool = True,
+) -> ChunkPlan:
+    """Plan the chunks of targets ``(sheets[b], rows[b], cols[b])`` with header rows
+    ``header_rows[b]`` (``(B, MAX_HEADER_ROWS)``, top to bottom, -1 padded on the right)."""
+    w = _windows(rows, cols, header_rows, radius=radius, tile=tile, use_header=use_header)
+    b_count, size = len(rows), w.size
+    row_keys, absent = _row_requests(w, sheets)
+    col_keys = _col_requests(w, sheets)
+
+    # Equal requests share one chunk.
+    keys = np.concatenate([row_keys, col_keys])
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    row_chunk = inverse[: len(row_keys)].reshape(b_count, MAX_HEADER_ROWS + size, w.n_tiles)
+    col_chunk = inverse[len(row_keys):].reshape(b_count, size, w.n_tiles)
+
+    n_prefix = max(tile, MAX_HEADER_ROWS)
+    n_slots = n_prefix + tile
+    cell_rows, cell_cols, present = _chunk_cells(unique, tile, n_prefix)
+    text = _chunk_texts(source, unique, cell_rows, cell_cols)
     tok = source.text_tokens(text)  # (n, slots, W)
     tok = compact_tags(tok, tags or [], max_cell_tokens)  # (n, slots, M)
     tok = np.where(present[..., None], tok, 0)
     tokens, types, slots = _assemble(tok.astype(np.int64), n_prefix, cls_id, sep_id)
-
-    # Gather indices: grid cell (i, j) -> pooled cell of its chunk.
-    which_tile = (col_tile - t_lo[:, None])  # (B, S) in [0, NT)
-    ch = np.take_along_axis(row_chunk, np.broadcast_to(which_tile[:, None, :], (b_count, h + size, size)), axis=2)
-    slot = n_prefix + (win_cols - 1) % tile  # (B, S)
-    row_cells = ch * n_slots + slot[:, None, :]
-    row_cells[absent[:, :, 0]] = -1
-
-    which_rtile = ((win_rows - 1) // tile - r_lo[:, None])  # (B, S)
-    chc = np.take_along_axis(col_chunk, np.broadcast_to(which_rtile[:, :, None].transpose(0, 2, 1), (b_count, size, size)), axis=2)
-    # chc[b, j, i]: chunk of column j holding window row i
-    rslot = n_prefix + (win_rows - 1) % tile  # (B, S)
-    body = chc.transpose(0, 2, 1) * n_slots + rslot[:, :, None]  # (B, S rows, S cols)
-    # header slots of the column view: the prefix of the column chunk that holds the target row
-    target_rtile = (rows - 1) // tile - r_lo
-    head_chunk = col_chunk[np.arange(b_count), :, target_rtile]  # (B, S)
-    head = head_chunk[:, None, :] * n_slots + np.arange(h)[None, :, None]
-    head = np.where((hdr > 0)[:, :, None], head, -1)
-    col_cells = np.concatenate([head, body], axis=1)
-    return ChunkPlan(tokens=tokens, types=types, slots=slots, n_slots=n_slots, row_cells=row_cells,
-                     col_cells=col_cells, texts=np.where(present, text, -1),
+    return ChunkPlan(tokens=tokens, types=types, slots=slots, n_slots=n_slots,
+                     row_cells=_row_gather(w, row_chunk, absent, n_prefix, n_slots),
+                     col_cells=_col_gather(w, col_chunk, n_prefix, n_slots), texts=np.where(present, text, -1),
                      keys=unique, chunks_requested=len(keys))
 
 

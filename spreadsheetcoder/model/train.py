@@ -21,12 +21,13 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ..context import stored_context
@@ -178,18 +179,18 @@ def _save(model: SpreadsheetCoder, folder: Path, optimizer: torch.optim.Optimize
         os.replace(folder / "trainer_state.pt.tmp", folder / "trainer_state.pt")
 
 
-def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, Any]:
-    """Run training as ``options`` say; returns the last logged metrics (rank 0)."""
-    world, rank, local = _distributed()
+def _device(local: int) -> torch.device:
+    """This process's device (its local GPU, else the CPU), made current on CUDA with TF32 matmuls on."""
     device = torch.device(f"cuda:{local}" if torch.cuda.is_available() else "cpu")
     if device.type == "cuda":
         torch.cuda.set_device(device)
         torch.backends.cuda.matmul.allow_tf32 = True
-    bf16 = device.type == "cuda" if options.bf16 is None else options.bf16
-    _seed_all(options.seed)
-    out = Path(options.out)
-    checkpoint = out / "checkpoint"
+    return device
 
+
+def _model(options: TrainConfig, checkpoint: Path) -> tuple[SpreadsheetCoder, SpreadsheetCoderConfig]:
+    """The model to train: resumed from ``checkpoint``, started from ``init_from``, or new from the
+    preset with the cache's vocabularies; checked against the windows the cache stores."""
     probe = FormulaDataset(options.data, "train")
     if options.resume and (checkpoint / "config.json").is_file():
         model = SpreadsheetCoder.from_pretrained(checkpoint)
@@ -208,6 +209,13 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
         raise ConfigError(
             f"the cache stores windows of radius {probe.stored_radius}; this model (radius {config.radius}, tile "
             f"{config.tile}) needs {config.stored_radius}: extract with --radius {config.stored_radius}")
+    return model, config
+
+
+def _datasets(options: TrainConfig, config: SpreadsheetCoderConfig, *, world: int, rank: int,
+              progress: bool | None) -> tuple[FormulaDataset, FormulaDataset]:
+    """The training examples (covered, capped per workbook, limited as ``options`` say) and the dev
+    examples, with their cell features for the ``features`` encoder."""
     train_set = _dataset(options.data, "train", options.covered_only, config.radius)
     if options.max_per_workbook is not None:
         train_set.indices = _cap_per_workbook(train_set, options.max_per_workbook, options.seed)
@@ -223,6 +231,145 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
             dist.barrier()
         train_set.use_features(config.cell_features)
         dev_set.use_features(config.cell_features)
+    return train_set, dev_set
+
+
+def _resume(checkpoint: Path, optimizer: torch.optim.Optimizer, scheduler: Any) -> tuple[int, float]:
+    """Step and best dev loss of the run in ``checkpoint``, its optimizer, scheduler and RNG state restored."""
+    state = torch.load(checkpoint / "trainer_state.pt", map_location="cpu", weights_only=False)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    step, best = int(state["step"]), float(state["best"])
+    torch.set_rng_state(state["rng"])
+    np.random.set_state(state["numpy_rng"])
+    logger.info("resumed from %s at step %d", checkpoint, step)
+    return step, best
+
+
+@dataclass
+class _Loop:
+    """The optimisation loop of one process, from ``step`` to ``total`` (rank 0 logs, evaluates, saves)."""
+
+    options: TrainConfig
+    model: SpreadsheetCoder
+    wrapped: torch.nn.Module  # the model, or its DistributedDataParallel wrapper
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    dev_set: FormulaDataset
+    batcher: Batcher
+    device: torch.device
+    bf16: bool
+    world: int
+    rank: int
+    out: Path
+    total: int
+    step: int
+    best: float
+
+    def run(self, loader: DataLoader[Any], progress: bool | None) -> dict[str, Any]:
+        """Train to ``total`` steps; returns the last logged metrics."""
+        options, rank = self.options, self.rank
+        checkpoint = self.out / "checkpoint"
+        metrics_file = open(self.out / "metrics.jsonl", "a", encoding="utf-8") if rank == 0 else None  # noqa: SIM115 (closed in finally)
+        last: dict[str, Any] = {}
+        bar = tqdm(total=self.total, initial=self.step, desc="train", unit="step",
+                   disable=rank != 0 or (not progress if progress is not None else None))
+        self.model.train()
+        epoch = self.step // max(1, len(loader))
+        examples = 0
+        started = time.perf_counter()
+        try:
+            while self.step < self.total:
+                loader.batch_sampler.set_epoch(epoch)  # type: ignore[union-attr]
+                for batch in loader:
+                    if self.step >= self.total:
+                        break
+                    batch = to_device(batch, self.device)
+                    loss, output, grad_norm = self._optimizer_step(batch)
+                    self.step += 1
+                    examples += int(batch["out_ids"].shape[0]) * self.world
+                    bar.update(1)
+                    if rank == 0 and (self.step % options.log_every == 0 or self.step == self.total):
+                        assert metrics_file is not None
+                        last = self._log(epoch, loss, output, grad_norm, batch, examples / (time.perf_counter() - started))
+                        bar.set_postfix(loss=last["loss"], acc=last["token_accuracy"])
+                        _write_metrics(metrics_file, last)
+                    if rank == 0 and (self.step % options.eval_every == 0 or self.step == self.total) and len(self.dev_set):
+                        assert metrics_file is not None
+                        last = self._evaluate(metrics_file)
+                    if rank == 0 and (self.step % options.save_every == 0 or self.step == self.total):
+                        _save(self.model, checkpoint, self.optimizer, self.scheduler, self.step, self.best)
+                epoch += 1
+        finally:
+            bar.close()
+            if metrics_file is not None:
+                metrics_file.close()
+        return last
+
+    def _optimizer_step(self, batch: dict[str, Any]) -> tuple[torch.Tensor, Any, torch.Tensor]:
+        """One forward, backward and optimizer step on ``batch``: ``(loss, model output, gradient norm)``."""
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            output = self.wrapped(batch)
+        loss = output.loss
+        if self.world > 1:
+            # Divide by the global token count: DDP averages gradients over processes, so this
+            # gives exactly the gradient of one process on the whole batch.
+            tokens = output.tokens.detach().clone()
+            dist.all_reduce(tokens)
+            objective = output.loss_sum * self.world / tokens.clamp(min=1)
+            loss = output.loss_sum.detach().clone()
+            dist.all_reduce(loss)
+            loss = loss / tokens.clamp(min=1)
+        else:
+            objective = loss
+        self.optimizer.zero_grad(set_to_none=True)
+        objective.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.options.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        return loss, output, grad_norm
+
+    def _log(self, epoch: int, loss: torch.Tensor, output: Any, grad_norm: torch.Tensor, batch: dict[str, Any],
+             examples_per_s: float) -> dict[str, Any]:
+        """The metrics line of the step just taken."""
+        last = {"step": self.step, "epoch": epoch, "loss": round(loss.item(), 5),
+                "token_accuracy": round(float(output.token_accuracy), 4),
+                "grad_norm": round(float(grad_norm), 4), "lr": self.scheduler.get_last_lr()[-1],
+                "examples_per_s": round(examples_per_s, 2)}
+        if "chunk_tokens" in batch:
+            last["chunks"] = int(batch["chunk_tokens"].shape[0])
+        return last
+
+    def _evaluate(self, metrics_file: IO[str]) -> dict[str, Any]:
+        """Log the dev scores of the current model, and save it as the run's model when its dev loss
+        is the best yet; returns the scores' metrics line."""
+        options = self.options
+        scores = evaluate_loss(self.model, self.dev_set, self.batcher, batch_size=options.batch_size,
+                               limit=options.eval_examples, device=self.device, bf16=self.bf16)
+        last = {"step": self.step, **{k: round(v, 5) for k, v in scores.items()}}
+        _write_metrics(metrics_file, last)
+        if scores["dev_loss"] < self.best:
+            self.best = scores["dev_loss"]
+            _save(self.model, self.out / "model")
+        return last
+
+
+def _write_metrics(metrics_file: IO[str], record: dict[str, Any]) -> None:
+    metrics_file.write(json.dumps(record) + "\n")
+    metrics_file.flush()
+
+
+def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, Any]:
+    """Run training as ``options`` say; returns the last logged metrics (rank 0)."""
+    world, rank, local = _distributed()
+    device = _device(local)
+    bf16 = device.type == "cuda" if options.bf16 is None else options.bf16
+    _seed_all(options.seed)
+    out = Path(options.out)
+    checkpoint = out / "checkpoint"
+
+    model, config = _model(options, checkpoint)
+    train_set, dev_set = _datasets(options, config, world=world, rank=rank, progress=progress)
     model.to(device)
     batcher = Batcher(config)
     loader = make_loader(train_set, options.batch_size, shuffle=options.shuffle, distributed=world > 1, seed=options.seed,
@@ -237,13 +384,7 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, options.warmup_steps, total))
     step, best = 0, math.inf
     if options.resume and (checkpoint / "trainer_state.pt").is_file():
-        state = torch.load(checkpoint / "trainer_state.pt", map_location="cpu", weights_only=False)
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step, best = int(state["step"]), float(state["best"])
-        torch.set_rng_state(state["rng"])
-        np.random.set_state(state["numpy_rng"])
-        logger.info("resumed from %s at step %d", checkpoint, step)
+        step, best = _resume(checkpoint, optimizer, scheduler)
 
     wrapped: torch.nn.Module = model
     if world > 1:
@@ -254,73 +395,10 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
         config.save(out / "config.json")
         logger.info("model: %d parameters, %d train / %d dev examples, %d steps", model.num_parameters(),
                     len(train_set), len(dev_set), total)
-    metrics_file = open(out / "metrics.jsonl", "a", encoding="utf-8") if rank == 0 else None  # noqa: SIM115 (closed in finally)
-    last: dict[str, Any] = {}
-    bar = tqdm(total=total, initial=step, desc="train", unit="step",
-               disable=rank != 0 or (not progress if progress is not None else None))
-    model.train()
-    epoch = step // max(1, len(loader))
-    seen = examples = 0
-    started = time.perf_counter()
-    try:
-        while step < total:
-            loader.batch_sampler.set_epoch(epoch)  # type: ignore[union-attr]
-            for batch in loader:
-                if step >= total:
-                    break
-                batch = to_device(batch, device)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    output = wrapped(batch)
-                loss = output.loss
-                if world > 1:
-                    # Divide by the global token count: DDP averages gradients over processes, so this
-                    # gives exactly the gradient of one process on the whole batch.
-                    tokens = output.tokens.detach().clone()
-                    dist.all_reduce(tokens)
-                    objective = output.loss_sum * world / tokens.clamp(min=1)
-                    loss = output.loss_sum.detach().clone()
-                    dist.all_reduce(loss)
-                    loss = loss / tokens.clamp(min=1)
-                else:
-                    objective = loss
-                optimizer.zero_grad(set_to_none=True)
-                objective.backward()
-                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), options.grad_clip)
-                optimizer.step()
-                scheduler.step()
-                step += 1
-                seen += 1
-                examples += int(batch["out_ids"].shape[0]) * world
-                bar.update(1)
-                if rank == 0 and (step % options.log_every == 0 or step == total):
-                    elapsed = time.perf_counter() - started
-                    last = {"step": step, "epoch": epoch, "loss": round(loss.item(), 5),
-                            "token_accuracy": round(float(output.token_accuracy), 4),
-                            "grad_norm": round(float(grad_norm), 4), "lr": scheduler.get_last_lr()[-1],
-                            "examples_per_s": round(examples / elapsed, 2)}
-                    if "chunk_tokens" in batch:
-                        last["chunks"] = int(batch["chunk_tokens"].shape[0])
-                    bar.set_postfix(loss=last["loss"], acc=last["token_accuracy"])
-                    assert metrics_file is not None
-                    metrics_file.write(json.dumps(last) + "\n")
-                    metrics_file.flush()
-                if rank == 0 and (step % options.eval_every == 0 or step == total) and len(dev_set):
-                    scores = evaluate_loss(model, dev_set, batcher, batch_size=options.batch_size,
-                                           limit=options.eval_examples, device=device, bf16=bf16)
-                    last = {"step": step, **{k: round(v, 5) for k, v in scores.items()}}
-                    assert metrics_file is not None
-                    metrics_file.write(json.dumps(last) + "\n")
-                    metrics_file.flush()
-                    if scores["dev_loss"] < best:
-                        best = scores["dev_loss"]
-                        _save(model, out / "model")
-                if rank == 0 and (step % options.save_every == 0 or step == total):
-                    _save(model, checkpoint, optimizer, scheduler, step, best)
-            epoch += 1
-    finally:
-        bar.close()
-        if metrics_file is not None:
-            metrics_file.close()
+    loop = _Loop(options=options, model=model, wrapped=wrapped, optimizer=optimizer, scheduler=scheduler,
+                 dev_set=dev_set, batcher=batcher, device=device, bf16=bf16, world=world, rank=rank, out=out,
+                 total=total, step=step, best=best)
+    last = loop.run(loader, progress)
     if rank == 0 and not (out / "model" / "config.json").is_file():
         _save(model, out / "model")  # no dev split: the last model is the model
     if world > 1:

@@ -39,10 +39,10 @@ from .neighbours import COPY_PRECISION, FormulaIndex, copy_candidates, run_conti
 from .predictor import FormulaPredictor
 from .ranker import HeuristicRanker, Ranker
 from .safety import has_external_effect
-from .siblings import find_siblings
+from .siblings import Siblings, find_siblings
 from .sources.expansions import expansion_candidates, labelled_candidates
 from .sources.references import ValueIndex, constant_cells, reference_candidates
-from .sources.retrieval import RetrievalIndex, retrieval_candidates, workbook_candidates
+from .sources.retrieval import RetrievalIndex, Retrieved, retrieval_candidates, workbook_candidates
 from .sources.structure import aggregate_candidates, arithmetic_candidates
 from .target import TargetView
 from .types import Candidate
@@ -163,71 +163,71 @@ class Suggester:
         for (row, col), from_model in zip(cells, model, strict=True):
             view = TargetView(workbook, sheet, row, col, context)
             siblings = find_siblings(view)
-            proposals: dict[str, Proposal] = {}
-
-            add = partial(_add, proposals)
-            for rank, candidate in enumerate(from_model):
-                add(Candidate(candidate.formula, candidate.logprob, candidate.confidence, "model"), rank)
-            if index is not None:
-                self._neighbours(view, index, add)
-            aggregates = aggregate_candidates(view)
-            if "aggregate" in self.sources:
-                for candidate in aggregates:
-                    add(candidate)
-            if "arithmetic" in self.sources:
-                for candidate in arithmetic_candidates(view, siblings, constant_cells(view, values)):
-                    add(candidate)
-            if "reference" in self.sources:
-                for candidate in reference_candidates(view, siblings, values):
-                    add(candidate)
-            if "retrieval" in self.sources and self.retrieval is not None:
-                retrieved, infos = retrieval_candidates(view, self.retrieval,
-                                                       leave_out.retrieval if leave_out is not None else None)
-                blocks = _blocks(aggregates)
-                for candidate in retrieved:
-                    info = infos[candidate.formula]
-                    # A retrieved aggregate of the cells above is re-pointed at this sheet's block too.
-                    for text in [candidate.formula, *_reblocked(candidate.formula, view, blocks)]:
-                        add(Candidate(text, 0.0, 0.0, "retrieval"))
-                        proposal = proposals[canonical_formula(text)]
-                        proposal.retrieval_hits += info.hits
-                        proposal.retrieval_books = max(proposal.retrieval_books, info.books)
-                        proposal.retrieval_kind = min(proposal.retrieval_kind, info.best_kind)
-            if "retrieval" in self.sources and context == CONTEXT_FORMULAS:
-                retrieved, infos = workbook_candidates(view, values.labels)
-                for candidate in retrieved:
-                    add(candidate)
-                    proposal = proposals[canonical_formula(candidate.formula)]
-                    info = infos[candidate.formula]
-                    proposal.retrieval_hits += info.hits
-                    proposal.retrieval_books = max(proposal.retrieval_books, info.books)
-                    proposal.retrieval_kind = min(proposal.retrieval_kind, info.best_kind)
-            expand = "expansion" in self.sources and self.execute
-            if expand:
-                for candidate in labelled_candidates(view, siblings):
-                    add(candidate)
+            proposals = self._propose(view, siblings, from_model, index, values, context, leave_out)
             tests = siblings if self.execute else find_siblings(view, 0)
-            executions = {key: run_candidate(p.text, view, tests, engine) for key, p in proposals.items()}
-            if expand:  # one round: candidates made from what the first ones computed
-                for key in list(executions):
-                    for candidate in expansion_candidates(proposals[key].text, executions[key], view):
-                        add(candidate)
-                for key, proposal in proposals.items():
-                    if key not in executions:
-                        executions[key] = run_candidate(proposal.text, view, tests, engine)
-            facts = view_facts(view)
-            scored = []
-            for key, proposal in proposals.items():
-                execution = executions[key]
-                if execution.formula is None or execution.reads_target or has_external_effect(proposal.text):
-                    continue  # unparsable, self-reading, or reaching outside the workbook (safety.py)
-                if (execution.empty_reads and not _handles_blanks(execution)
-                        and not _reads_any(execution, view, pending)):
-                    continue  # computes from nothing (and no cell it reads is being filled in this call)
-                scored.append(Scored(proposal, execution,
-                                     candidate_features(proposal, execution, tests, view, facts, prior)))
-            out.append(scored)
+            executions = self._run(proposals, view, tests, engine)
+            out.append(_checked(proposals, executions, view, tests, pending, prior))
         return out
+
+    def _propose(self, view: TargetView, siblings: Siblings, from_model: list[Candidate], index: FormulaIndex | None,
+                 values: ValueIndex, context: ContextSetting, leave_out: LeaveOut | None) -> dict[str, Proposal]:
+        """The candidates of every source for one target, merged by canonical form (first round)."""
+        proposals: dict[str, Proposal] = {}
+        add = partial(_add, proposals)
+        for rank, candidate in enumerate(from_model):
+            add(Candidate(candidate.formula, candidate.logprob, candidate.confidence, "model"), rank)
+        if index is not None:
+            self._neighbours(view, index, add)
+        aggregates = aggregate_candidates(view)
+        if "aggregate" in self.sources:
+            for candidate in aggregates:
+                add(candidate)
+        if "arithmetic" in self.sources:
+            for candidate in arithmetic_candidates(view, siblings, constant_cells(view, values)):
+                add(candidate)
+        if "reference" in self.sources:
+            for candidate in reference_candidates(view, siblings, values):
+                add(candidate)
+        if "retrieval" in self.sources:
+            self._retrieve(view, proposals, values, aggregates, context, leave_out)
+        if "expansion" in self.sources and self.execute:
+            for candidate in labelled_candidates(view, siblings):
+                add(candidate)
+        return proposals
+
+    def _retrieve(self, view: TargetView, proposals: dict[str, Proposal], values: ValueIndex,
+                  aggregates: list[Candidate], context: ContextSetting, leave_out: LeaveOut | None) -> None:
+        """Add the formulas of cells with the same labels, in the training corpus (when there is an
+        index) and in this workbook (``formulas`` setting), with what retrieval knows of them."""
+        if self.retrieval is not None:
+            retrieved, infos = retrieval_candidates(view, self.retrieval,
+                                                   leave_out.retrieval if leave_out is not None else None)
+            blocks = _blocks(aggregates)
+            for candidate in retrieved:
+                info = infos[candidate.formula]
+                # A retrieved aggregate of the cells above is re-pointed at this sheet's block too.
+                for text in [candidate.formula, *_reblocked(candidate.formula, view, blocks)]:
+                    _add(proposals, Candidate(text, 0.0, 0.0, "retrieval"))
+                    _count_retrieval(proposals[canonical_formula(text)], info)
+        if context == CONTEXT_FORMULAS:
+            retrieved, infos = workbook_candidates(view, values.labels)
+            for candidate in retrieved:
+                _add(proposals, candidate)
+                _count_retrieval(proposals[canonical_formula(candidate.formula)], infos[candidate.formula])
+
+    def _run(self, proposals: dict[str, Proposal], view: TargetView, tests: Siblings,
+             engine: SheetEngine) -> dict[str, Execution]:
+        """Run every proposal at the target and ``tests``; with expansion on, one more round of
+        candidates made from what the first ones computed, run too (added to ``proposals``)."""
+        executions = {key: run_candidate(p.text, view, tests, engine) for key, p in proposals.items()}
+        if "expansion" in self.sources and self.execute:
+            for key in list(executions):
+                for candidate in expansion_candidates(proposals[key].text, executions[key], view):
+                    _add(proposals, candidate)
+            for key, proposal in proposals.items():
+                if key not in executions:
+                    executions[key] = run_candidate(proposal.text, view, tests, engine)
+        return executions
 
     def _neighbours(self, view: TargetView, index: FormulaIndex, add: Callable[..., None]) -> None:
         if "run" in self.sources:
@@ -300,6 +300,31 @@ def _reads_any(execution: Execution, view: TargetView, cells: set[tuple[int, int
                for r, c in cells if (r, c) != origin):
             return True
     return False
+
+
+
+def _checked(proposals: dict[str, Proposal], executions: dict[str, Execution], view: TargetView, tests: Siblings,
+             pending: set[tuple[int, int]], prior: Mapping[str, float]) -> list[Scored]:
+    """The proposals worth ranking, featurised: those that parse, do not read the target, stay in
+    the workbook and compute from something (or from cells ``pending`` in the same call)."""
+    facts = view_facts(view)
+    scored = []
+    for key, proposal in proposals.items():
+        execution = executions[key]
+        if execution.formula is None or execution.reads_target or has_external_effect(proposal.text):
+            continue  # unparsable, self-reading, or reaching outside the workbook (safety.py)
+        if (execution.empty_reads and not _handles_blanks(execution)
+                and not _reads_any(execution, view, pending)):
+            continue  # computes from nothing (and no cell it reads is being filled in this call)
+        scored.append(Scored(proposal, execution, candidate_features(proposal, execution, tests, view, facts, prior)))
+    return scored
+
+
+def _count_retrieval(proposal: Proposal, info: Retrieved) -> None:
+    """Add what retrieval found of a formula to its proposal: hits, workbooks, best kind of key."""
+    proposal.retrieval_hits += info.hits
+    proposal.retrieval_books = max(proposal.retrieval_books, info.books)
+    proposal.retrieval_kind = min(proposal.retrieval_kind, info.best_kind)
 
 
 _AGGREGATE_SKETCHES = {("SUM(", "RANGE", ")"), ("AVERAGE(", "RANGE", ")"), ("MIN(", "RANGE", ")"),

@@ -152,89 +152,118 @@ def _end_offset(data: bytes, index: int) -> int:
     return close + 1
 
 
+class _SheetScanner:
+    """expat handlers that record the layout of one worksheet part as it is parsed.
+
+    ``stack`` holds the local name of each open element and, for those whose offsets are kept
+    (sheetData, dimension, rows, cells), the element itself; rows and cells without an ``r``
+    attribute take the place after the previous one.
+    """
+
+    def __init__(self, data: bytes, parser: expat.XMLParserType) -> None:
+        self.data, self.parser = data, parser
+        self.layout = _SheetLayout()
+        self.stack: list[tuple[str, _Element | None]] = []
+        self.row: _Row | None = None
+        self.cell: _Cell | None = None
+        self.in_value = False
+        self.value_text: list[str] = []
+        self.next_row = 1
+        self.next_col = 1
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        local = _local(name)
+        index = self.parser.CurrentByteIndex
+        element: _Element | None = None
+        depth = len(self.stack)
+        if depth == 1 and local == "sheetData":
+            element = self.layout.sheet_data = _start_element(self.data, index, name, attrs)
+        elif depth == 1 and local == "dimension":
+            element = self.layout.dimension = _start_element(self.data, index, name, attrs)
+        elif depth == 2 and local == "mergeCell" and "ref" in attrs:
+            self._merge_cell(attrs["ref"])
+        elif depth == 2 and local == "row" and self.stack[-1][0] == "sheetData":
+            element = self._start_row(index, name, attrs)
+        elif depth == 3 and local == "c" and self.row is not None:
+            element = self._start_cell(self.row, index, name, attrs)
+        elif depth == 4 and self.cell is not None:
+            self._cell_content(self.cell, local, attrs)
+        self.stack.append((local, element))
+
+    def _merge_cell(self, ref: str) -> None:
+        corners = ref.split(":")
+        try:
+            (r1, c1), (r2, c2) = parse_a1(corners[0]), parse_a1(corners[-1])
+            self.layout.merged.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
+        except ValueError:
+            pass
+
+    def _start_row(self, index: int, name: str, attrs: dict[str, str]) -> _Row:
+        explicit = "r" in attrs
+        number = int(attrs["r"]) if explicit else self.next_row
+        self.next_row, self.next_col = number + 1, 1
+        row = _start_element(self.data, index, name, attrs, _Row, number=number, explicit=explicit)
+        assert isinstance(row, _Row)
+        self.row = row
+        self.layout.rows.append(row)
+        return row
+
+    def _start_cell(self, row: _Row, index: int, name: str, attrs: dict[str, str]) -> _Cell:
+        ref = attrs.get("r")
+        if ref is not None:
+            r, c = parse_a1(ref)
+        else:
+            r, c = row.number, self.next_col
+        self.next_col = c + 1
+        cell = _start_element(self.data, index, name, attrs, _Cell, row=r, col=c, explicit=ref is not None)
+        assert isinstance(cell, _Cell)
+        self.cell = cell
+        row.cells.append(cell)
+        return cell
+
+    def _cell_content(self, cell: _Cell, local: str, attrs: dict[str, str]) -> None:
+        """A child of ``<c>``: a formula, inline text or the start of a value."""
+        if local == "f":
+            cell.occupied = "a formula"
+            cell.formula_type = attrs.get("t", "normal")
+            cell.shared_master = cell.formula_type == "shared" and "ref" in attrs
+        elif local == "is":
+            cell.occupied = cell.occupied or "inline text"
+        elif local == "v":
+            self.in_value = True
+            self.value_text.clear()
+
+    def end(self, name: str) -> None:
+        local, element = self.stack.pop()
+        if element is not None and not element.empty:
+            element.end = _end_offset(self.data, self.parser.CurrentByteIndex)
+        if self.in_value and local == "v":
+            self.in_value = False
+            value = "".join(self.value_text)
+            if value and self.cell is not None and self.cell.occupied is None:
+                self.cell.occupied = f"the value {value[:40]!r}"
+        if local == "c" and len(self.stack) == 3:
+            self.cell = None
+        elif local == "row" and len(self.stack) == 2:
+            self.row = None
+
+    def text(self, chunk: str) -> None:
+        if self.in_value:
+            self.value_text.append(chunk)
+
+
 def _scan_sheet(data: bytes, part: str) -> _SheetLayout:
     """Offsets of sheetData, its rows and cells, the dimension and the merged areas of a worksheet part."""
-    layout = _SheetLayout()
     parser = expat.ParserCreate()
-    stack: list[tuple[str, _Element | None]] = []
-    row: _Row | None = None
-    cell: _Cell | None = None
-    in_value = False
-    value_text: list[str] = []
-    next_row = 1
-    next_col = 1
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal row, cell, in_value, next_row, next_col
-        local = _local(name)
-        index = parser.CurrentByteIndex
-        element: _Element | None = None
-        depth = len(stack)
-        if depth == 1 and local == "sheetData":
-            element = layout.sheet_data = _start_element(data, index, name, attrs)
-        elif depth == 1 and local == "dimension":
-            element = layout.dimension = _start_element(data, index, name, attrs)
-        elif depth == 2 and local == "mergeCell" and "ref" in attrs:
-            corners = attrs["ref"].split(":")
-            try:
-                (r1, c1), (r2, c2) = parse_a1(corners[0]), parse_a1(corners[-1])
-                layout.merged.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
-            except ValueError:
-                pass
-        elif depth == 2 and local == "row" and stack[-1][0] == "sheetData":
-            explicit = "r" in attrs
-            number = int(attrs["r"]) if explicit else next_row
-            next_row, next_col = number + 1, 1
-            row = _start_element(data, index, name, attrs, _Row, number=number, explicit=explicit)  # type: ignore[assignment]
-            layout.rows.append(row)  # type: ignore[arg-type]
-            element = row
-        elif depth == 3 and local == "c" and row is not None:
-            ref = attrs.get("r")
-            if ref is not None:
-                r, c = parse_a1(ref)
-            else:
-                r, c = row.number, next_col
-            next_col = c + 1
-            cell = _start_element(data, index, name, attrs, _Cell, row=r, col=c, explicit=ref is not None)  # type: ignore[assignment]
-            row.cells.append(cell)  # type: ignore[arg-type]
-            element = cell
-        elif depth == 4 and cell is not None:
-            if local == "f":
-                cell.occupied = "a formula"
-                cell.formula_type = attrs.get("t", "normal")
-                cell.shared_master = cell.formula_type == "shared" and "ref" in attrs
-            elif local == "is":
-                cell.occupied = cell.occupied or "inline text"
-            elif local == "v":
-                in_value = True
-                value_text.clear()
-        stack.append((local, element))
-
-    def end(name: str) -> None:
-        nonlocal row, cell, in_value
-        local, element = stack.pop()
-        if element is not None and not element.empty:
-            element.end = _end_offset(data, parser.CurrentByteIndex)
-        if in_value and local == "v":
-            in_value = False
-            if "".join(value_text) and cell is not None and cell.occupied is None:
-                cell.occupied = f"the value {''.join(value_text)[:40]!r}"
-        if local == "c" and len(stack) == 3:
-            cell = None
-        elif local == "row" and len(stack) == 2:
-            row = None
-
-    def text(chunk: str) -> None:
-        if in_value:
-            value_text.append(chunk)
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
+    scanner = _SheetScanner(data, parser)
+    parser.StartElementHandler = scanner.start
+    parser.EndElementHandler = scanner.end
+    parser.CharacterDataHandler = scanner.text
     try:
         parser.Parse(data, True)
     except (expat.ExpatError, ValueError) as exc:
         raise WorkbookError("corrupt", f"malformed worksheet XML in {part}: {exc}") from None
+    layout = scanner.layout
     if layout.sheet_data is None:
         raise WorkbookError("corrupt", f"worksheet {part} has no <sheetData>")
     return layout
