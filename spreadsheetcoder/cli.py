@@ -121,7 +121,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .model.train import load_options, train
+    from .training import load_options, train
 
     overrides = list(args.set or [])
     for key in ("data", "out"):

@@ -12,7 +12,7 @@ import pytest
 
 from spreadsheetcoder.cli import main
 from spreadsheetcoder.model.modeling import SpreadsheetCoder
-from spreadsheetcoder.model.train import lr_factor
+from spreadsheetcoder.training import lr_factor
 
 SMALL = ["--set", "model.radius=4", "--set", "model.tile=4", "--set", "model.dropout=0.0", "--set", "log_every=1",
          "--no-progress", "--json"]
@@ -97,7 +97,7 @@ def test_cap_per_workbook_keeps_at_most_n_of_each(sample_cache):
     from collections import Counter
 
     from spreadsheetcoder.data.dataset import FormulaDataset
-    from spreadsheetcoder.model.train import _cap_per_workbook
+    from spreadsheetcoder.training import _cap_per_workbook
 
     data = FormulaDataset(sample_cache, "train")
     sheets = json.loads((Path(sample_cache) / "sheets.json").read_text())

@@ -30,12 +30,12 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from ..context import stored_context
-from ..data.dataset import FormulaDataset, ensure_cell_features, make_loader
-from ..errors import ConfigError
-from .batching import Batcher, DatasetCollator, to_device
-from .configuration import SpreadsheetCoderConfig, build_strict
-from .modeling import SpreadsheetCoder
+from .context import stored_context
+from .data.dataset import FormulaDataset, ensure_cell_features, make_loader
+from .errors import ConfigError
+from .model.batching import Batcher, DatasetCollator, to_device
+from .model.configuration import SpreadsheetCoderConfig, build_strict
+from .model.modeling import SpreadsheetCoder
 
 logger = logging.getLogger(__name__)
 
