@@ -63,21 +63,22 @@ def overfit_checkpoint(sample_cache, tmp_path_factory) -> tuple[Path, list[dict]
     return folder, where
 
 
-def install_soffice() -> str | None:
-    """LibreOffice's soffice: found, or installed with apt-get (libreoffice-calc-nogui) when this is
+def apt_installed(package: str, executable: str) -> str | None:
+    """The path of ``executable``: found on PATH, or installed with apt-get (``package``) when this is
     root on Debian (a fresh machine may lack the package lists: update, then install again); None
-    when neither works."""
+    when neither works. The one place the suite installs system packages."""
     import os
     import shutil
     import subprocess
 
-    found = shutil.which("soffice")
+    found = shutil.which(executable)
     if found or not (shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0):
         return found
-    for step in (["apt-get", "install", "-y", "-q", "libreoffice-calc-nogui"], ["apt-get", "update", "-q"],
-                 ["apt-get", "install", "-y", "-q", "libreoffice-calc-nogui"]):
-        subprocess.run(step, capture_output=True, timeout=1200, check=False)
-        found = shutil.which("soffice")
+    for step in (["apt-get", "install", "-y", "-q", package], ["apt-get", "update", "-q"],
+                 ["apt-get", "install", "-y", "-q", package]):
+        subprocess.run(step, capture_output=True, timeout=1200, check=False,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        found = shutil.which(executable)
         if found:
             return found
     return None
@@ -85,5 +86,12 @@ def install_soffice() -> str | None:
 
 @pytest.fixture(scope="session")
 def soffice() -> str | None:
-    """The one place the suite gets LibreOffice (installed once, before the first test that needs it)."""
-    return install_soffice()
+    """LibreOffice's soffice (Debian's libreoffice-calc-nogui), installed once before the first test
+    that needs it; None where it cannot be."""
+    return apt_installed("libreoffice-calc-nogui", "soffice")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str | None:
+    """Debian's Chromium for the task-pane test (playwright drives it; no browser is downloaded)."""
+    return apt_installed("chromium", "chromium")

@@ -5,8 +5,6 @@ suggestions, insert one; the same with a pasted range. A screenshot is saved and
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -17,30 +15,16 @@ from tests.support.service_support import LiveServer, live_server  # noqa: F401 
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("SPREADSHEETCODER_TEST_ARTIFACTS", Path(tempfile.gettempdir()) / "spreadsheetcoder-artifacts"))
 
 
-def find_chromium() -> str:
-    """Debian's chromium: found, or installed with apt-get when this is root on Debian; else skip."""
-    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if found:
-        return found
-    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        for step in (["apt-get", "install", "-y", "-q", "chromium"], ["apt-get", "update", "-q"],
-                     ["apt-get", "install", "-y", "-q", "chromium"]):  # a fresh machine may lack package lists
-            subprocess.run(step, capture_output=True, timeout=900, check=False)
-            if Path(CHROMIUM).exists():
-                return CHROMIUM
-    pytest.skip("no Chromium: install Debian's package (apt-get install -y chromium) to run the task-pane test")
-
-
 @pytest.fixture(scope="module")
-def browser():
+def browser(chromium: str | None):
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package drives Chromium")
-    executable = find_chromium()
+    if chromium is None:
+        pytest.skip("no Chromium: install Debian's package (apt-get install -y chromium) to run the task-pane test")
     with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, headless=True,
+        instance = playwright.chromium.launch(executable_path=chromium, headless=True,
                                               args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
         yield instance
         instance.close()
