@@ -51,16 +51,27 @@ from ..constants import (
     MAX_COL,
     MAX_HEADER_ROWS,
     POINTER_TOKENS,
-    TAG_EMPTY,
+    SPECIAL_TEXTS,
     TAG_MASK,
-    TAG_PAD,
     WINDOW_RADIUS,
 )
 from ..errors import ConfigError
 from ..formula import Formula
 from ..pretrained import CellTokenizer
 from ..references import Corner, Reference
-from ..vocab import AREA, CELL, NAME, OWN_SHEET, STRUCT, UNK, RefContext, Vocab, formula_tokens
+from ..vocab import (
+    AREA,
+    CELL,
+    NAME,
+    NAME_PREFIX,
+    OWN_SHEET,
+    SHEET_PREFIX,
+    STRUCT,
+    UNK,
+    RefContext,
+    Vocab,
+    formula_tokens,
+)
 from .split import SPLITS, WorkbookSplitter
 
 logger = logging.getLogger(__name__)
@@ -69,8 +80,6 @@ __all__ = ["EXAMPLE_DTYPE", "KEY_STRIDE", "CacheConfig", "build_cache", "formula
 
 CACHE_VERSION = 4
 KEY_STRIDE = MAX_COL + 1  # cell key = row * KEY_STRIDE + col
-SPECIAL_TEXTS = (TAG_EMPTY, TAG_PAD, TAG_MASK)  # rows 0, 1, 2 of texts.npy
-EMPTY_TEXT, PAD_TEXT, MASK_TEXT = 0, 1, 2
 EXAMPLE_DTYPE = np.dtype([
     ("sheet", np.int32), ("row", np.int32), ("col", np.int32),
     ("header", np.int32, (MAX_HEADER_ROWS,)), ("n_header", np.int8), ("split", np.int8),
@@ -105,8 +114,8 @@ class CacheConfig:
 
     def pointer_tokens(self) -> list[str]:
         """Range tokens every cache vocabulary holds, seen in training or not (pointers, anchors)."""
-        return [CELL, AREA, NAME, STRUCT, OWN_SHEET, *(f"sheet:{k}" for k in range(self.max_sheets)),
-                *(f"name:{k}" for k in range(self.max_names)), *ANCHOR_NAMES]
+        return [CELL, AREA, NAME, STRUCT, OWN_SHEET, *(f"{SHEET_PREFIX}{k}" for k in range(self.max_sheets)),
+                *(f"{NAME_PREFIX}{k}" for k in range(self.max_names)), *ANCHOR_NAMES]
 
     def __post_init__(self) -> None:
         if self.setting not in CONTEXT_SETTINGS:

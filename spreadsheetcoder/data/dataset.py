@@ -30,7 +30,7 @@ from torch.utils.data import (
 )
 from tqdm import tqdm
 
-from ..constants import MAX_COL, MAX_HEADER_ROWS, MAX_ROW
+from ..constants import EMPTY_TEXT, MASK_TEXT, MAX_COL, MAX_HEADER_ROWS, MAX_ROW, PAD_TEXT
 from ..errors import ConfigError
 from ..model.cellfeatures import (
     EMBED_DIM,
@@ -41,7 +41,7 @@ from ..model.cellfeatures import (
     typed_features,
 )
 from ..vocab import Vocab
-from .cache import EMPTY_TEXT, KEY_STRIDE, MASK_TEXT, PAD_TEXT
+from .cache import KEY_STRIDE
 from .split import SPLITS
 
 logger = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..pretrained import CellTokenizer
+from ..vocab import BOS, SPECIALS
 from .cellplan import FeatureSource, plan_cells, plan_feature_pointers
 from .chunks import CellSource, plan_batch, plan_pointers, tag_table
 from .configuration import SpreadsheetCoderConfig
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["BOS_ID", "Batcher", "teacher_forcing"]
 
-BOS_ID = 1  # "<bos>" in both vocabularies (vocab.SPECIALS)
+BOS_ID = SPECIALS.index(BOS)  # the same in both vocabularies
 
 
 def teacher_forcing(sketches: Sequence[np.ndarray], ranges: Sequence[np.ndarray]) -> dict[str, torch.Tensor]:

@@ -27,7 +27,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..constants import FORMULA_SEPARATOR, TAG_EMPTY, TAG_MASK, TAG_PAD
+from ..constants import (
+    FORMULA_SEPARATOR,
+    SPECIAL_TEXTS,
+    TAG_BOOL,
+    TAG_DATE,
+    TAG_ERROR,
+    TAG_NUMBER,
+    TAG_STRING,
+)
 from ..pretrained import safe_encode_batch
 
 logger = logging.getLogger(__name__)
@@ -45,7 +53,7 @@ __all__ = [
 
 EMBED_DIM = 384
 MAX_EMBED_TOKENS = 32
-CELL_TYPES = ("empty", "pad", "mask", "num", "str", "date", "bool", "err", "other")
+CELL_TYPES = (*SPECIAL_TEXTS, TAG_NUMBER, TAG_STRING, TAG_DATE, TAG_BOOL, TAG_ERROR, "other")
 NUMERIC_FEATURES = 16
 FEATURE_MODES = ("minilm", "random")
 
@@ -62,7 +70,7 @@ class CellFeatures:
 
 def _split(text: str) -> tuple[str, str, str]:
     """``(tag, value, formula)`` of a typed cell text (``num:12|f:=R[-1]C*2`` -> num, 12, =R[-1]C*2)."""
-    if text in (TAG_EMPTY, TAG_PAD, TAG_MASK):
+    if text in SPECIAL_TEXTS:
         return text, "", ""
     formula = ""
     if FORMULA_SEPARATOR in text:
@@ -75,7 +83,7 @@ def embedded_text(text: str) -> str:
     """The part of a typed cell text that goes through MiniLM ('' when none does): a string's
     text, and the formula a neighbour shows in the ``formulas`` setting."""
     tag, value, formula = _split(text)
-    parts = [value] if tag in ("str", "err") and value else []
+    parts = [value] if tag in (TAG_STRING, TAG_ERROR) and value else []
     if formula:
         parts.append(formula)
     return " ".join(parts)
@@ -87,7 +95,7 @@ def typed_features(text: str) -> tuple[np.ndarray, int]:
     out = np.zeros(NUMERIC_FEATURES, np.float32)
     kind = CELL_TYPES.index(tag) if tag in CELL_TYPES else CELL_TYPES.index("other")
     out[11] = bool(formula)
-    if tag == "num":
+    if tag == TAG_NUMBER:
         try:
             number = float(value)
         except ValueError:
@@ -102,7 +110,7 @@ def typed_features(text: str) -> tuple[np.ndarray, int]:
             out[5] = float(number.is_integer() and 1900 <= number <= 2100)
             out[6] = float(number == 0)
             out[7] = min(1.0, len(value.partition(".")[2]) / 6.0)  # decimals written
-    elif tag == "date":
+    elif tag == TAG_DATE:
         out[8] = 1.0
         try:
             year, month = int(value[:4]), int(value[5:7])
@@ -110,9 +118,9 @@ def typed_features(text: str) -> tuple[np.ndarray, int]:
             out[10] = month / 12.0
         except ValueError:
             pass
-    elif tag == "bool":
+    elif tag == TAG_BOOL:
         out[12] = float(value.upper() == "TRUE")
-    if tag in ("str", "err"):
+    if tag in (TAG_STRING, TAG_ERROR):
         out[13] = math.log1p(len(value)) / 5.0
         out[14] = float(any(ch.isdigit() for ch in value))
         out[15] = float(value.isupper())
