@@ -98,7 +98,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from .data.cache import CacheConfig, build_cache
+    from .data.cache import META_NAME, CacheConfig, build_cache
     from .data.split import WorkbookSplitter
 
     radius = args.radius
@@ -110,7 +110,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
     splitter = WorkbookSplitter(args.splits)
     folder = build_cache(args.inputs, args.output, config=config, splitter=splitter,
                          progress=False if args.no_progress else None, force=args.force)
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
     if args.json:
         print(json.dumps({"cache": str(folder), **meta}))
     else:

@@ -175,10 +175,10 @@ class MiniLM(nn.Module):
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
 
-        from ..pretrained import base_model_dir
+        from ..pretrained import BASE_CONFIG_NAME, BASE_WEIGHTS_NAME, TOKENIZER_NAME, base_model_dir
 
         path = Path(folder) if folder is not None else base_model_dir()
-        cfg = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        cfg = json.loads((path / BASE_CONFIG_NAME).read_text(encoding="utf-8"))
         hidden, heads, inner = cfg["hidden_size"], cfg["num_attention_heads"], cfg["intermediate_size"]
         self.embeddings = nn.Module()
         self.embeddings.word_embeddings = nn.Embedding(cfg["vocab_size"], hidden)
@@ -187,11 +187,11 @@ class MiniLM(nn.Module):
         self.embeddings.LayerNorm = nn.LayerNorm(hidden, eps=1e-12)
         self.encoder = nn.Module()
         self.encoder.layer = nn.ModuleList(_Layer(hidden, heads, inner) for _ in range(cfg["num_hidden_layers"]))
-        state = load_file(str(path / "model.safetensors"))
+        state = load_file(str(path / BASE_WEIGHTS_NAME))
         state = {k: v for k, v in state.items() if not k.startswith(("pooler.", "embeddings.position_ids"))}
         self.load_state_dict(state, strict=True)
         self.eval().requires_grad_(False)
-        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_file(str(path / TOKENIZER_NAME))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_tokens)
 

@@ -18,13 +18,11 @@ from ..errors import ConfigError
 from .configuration import SpreadsheetCoderConfig
 from .decoder import FormulaDecoder
 from .encoder import EncoderOutput, TableEncoder
+from .layout import CONFIG_NAME, WEIGHTS_NAME
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["ModelOutput", "SpreadsheetCoder"]
-
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
 
 
 @dataclass
