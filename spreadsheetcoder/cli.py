@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
 from .constants import CONTEXT_SETTINGS, DEFAULT_MIN_CONFIDENCE, WINDOW_RADIUS
 from .errors import SpreadsheetCoderError
+from .version import __version__
 
 if TYPE_CHECKING:
     from .suggest.predictor import FormulaPredictor

@@ -13,8 +13,8 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .. import __version__
 from ..errors import ConfigError
+from ..version import __version__
 from .configuration import SpreadsheetCoderConfig
 from .decoder import FormulaDecoder
 from .encoder import EncoderOutput, TableEncoder
