@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from .suggest.predictor import FormulaPredictor
     from .suggest.suggester import Suggester
 
-logger = logging.getLogger("spreadsheetcoder")
 
 EPILOG = """examples:
   spreadsheetcoder predict sample_sheets/fill/budget.xlsx --cell 'Budget!D5' -k 3

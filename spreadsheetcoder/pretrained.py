@@ -7,7 +7,6 @@ safetensors plus its WordPiece tokenizer. Nothing is ever fetched from a model h
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +18,6 @@ from .text import clean_text
 if TYPE_CHECKING:
     from tokenizers import Encoding, Tokenizer
 
-logger = logging.getLogger(__name__)
 
 __all__ = ["CellTokenizer", "base_model_dir", "safe_encode_batch"]
 

@@ -29,7 +29,6 @@ exactly with the same context, so a prediction renders back to A1 at the target.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,8 +40,6 @@ from .constants import RANGE_PLACEHOLDER, WINDOW_RADIUS
 from .errors import FormulaError
 from .formula import Formula
 from .references import Corner, Reference
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["SPECIALS", "RefContext", "Vocab", "decode_formula", "formula_tokens", "range_tokens"]
 

@@ -6,15 +6,12 @@ the harness (and the formula engine behind execution match).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from ..sheet import Sheet, Workbook
 from ..suggest.types import Candidate
 from ..targets import Target
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["Candidate", "Predictor"]
 

@@ -9,7 +9,6 @@ anchor is only offered when the target has it on the chosen sheet.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,8 +35,6 @@ from .batching import BOS_ID
 from .decoder import NEG
 from .encoder import EncoderOutput
 from .modeling import SpreadsheetCoder
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["Grammar", "Hypothesis", "beam_search"]
 

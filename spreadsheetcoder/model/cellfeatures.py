@@ -15,7 +15,6 @@ text, so a sheet's texts are embedded once per process.
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -37,8 +36,6 @@ from ..constants import (
     TAG_STRING,
 )
 from ..pretrained import safe_encode_batch
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "CELL_TYPES",

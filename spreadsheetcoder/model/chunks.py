@@ -23,15 +23,12 @@ chunk shows the sheet as it is, in training exactly as at inference.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
 from ..constants import MASK_TEXT, MAX_HEADER_ROWS, TAG_BOOL, TAG_DATE, TAG_ERROR, TAG_NUMBER, TAG_STRING
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["CellSource", "ChunkPlan", "PointerPlan", "compact_tags", "plan_batch", "plan_pointers", "tag_table"]
 

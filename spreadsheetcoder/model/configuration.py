@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ..constants import CONTEXT_SETTINGS, WINDOW_RADIUS
 from ..errors import ConfigError
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["PRESETS", "SpreadsheetCoderConfig", "build_strict"]
 

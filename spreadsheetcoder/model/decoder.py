@@ -9,8 +9,6 @@ output layer, so the model points at names it has never seen.
 
 from __future__ import annotations
 
-import logging
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -18,8 +16,6 @@ from torch import nn
 from ..vocab import NAME_PREFIX, SHEET_PREFIX
 from .configuration import SpreadsheetCoderConfig
 from .encoder import EncoderOutput
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["FormulaDecoder", "pointer_slots"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,6 @@ from .configuration import SpreadsheetCoderConfig
 from .decoder import FormulaDecoder
 from .encoder import EncoderOutput, TableEncoder
 from .layout import CONFIG_NAME, WEIGHTS_NAME
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["ModelOutput", "SpreadsheetCoder"]
 

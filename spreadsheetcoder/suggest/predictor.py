@@ -9,7 +9,6 @@ Predictions go through the same ``Batcher`` as training, then constrained beam s
 from __future__ import annotations
 
 import copy
-import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,8 +47,6 @@ from .neighbours import (
 )
 from .safety import has_external_effect
 from .types import Candidate
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["FormulaPredictor", "WorkbookSource"]
 
