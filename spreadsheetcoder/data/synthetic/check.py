@@ -30,7 +30,7 @@ from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
-from .book import quote_sheet
+from ...references import quote_sheet
 
 logger = logging.getLogger(__name__)
 
