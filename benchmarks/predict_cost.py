@@ -30,10 +30,13 @@ from pathlib import Path
 
 import torch
 
+from spreadsheetcoder.anchors import ANCHOR_NAMES
+from spreadsheetcoder.constants import RANGE_PLACEHOLDER
 from spreadsheetcoder.model.configuration import SpreadsheetCoderConfig
 from spreadsheetcoder.model.modeling import SpreadsheetCoder
 from spreadsheetcoder.sheet import Cell, CellType, Sheet, Workbook
 from spreadsheetcoder.suggest.predictor import FormulaPredictor
+from spreadsheetcoder.vocab import AREA, CELL, NAME, NAME_PREFIX, OWN_SHEET, SHEET_PREFIX, SPECIALS, STRUCT
 
 ROWS = 300
 
@@ -76,11 +79,11 @@ def main() -> None:
     else:
         # Vocabularies of a realistic size (the real corpus cache has 785 sketch and 1,877 range tokens).
         config = SpreadsheetCoderConfig.preset(args.preset)
-        config.sketch_vocab = ["<pad>", "<bos>", "<eos>", "<unk>", "RANGE", "*", "+", "-", "/", "(", ")", ",",
+        config.sketch_vocab = [*SPECIALS, RANGE_PLACEHOLDER, "*", "+", "-", "/", "(", ")", ",",
                                "SUM(", "ROUND(", "IF(", "2", "0", "1"] + [f"F{i}(" for i in range(770)]
-        anchors = ["r^first", "r^top", "r^bot", "r^hdr", "r^label", "r^last", "c^left", "c^right", "c^last"]
-        config.range_vocab = (["<pad>", "<bos>", "<eos>", "<unk>", "<cell>", "<area>", "<name>", "<struct>", "sheet:="]
-                              + [f"sheet:{k}" for k in range(64)] + [f"name:{k}" for k in range(256)] + anchors
+        config.range_vocab = ([*SPECIALS, CELL, AREA, NAME, STRUCT, OWN_SHEET]
+                              + [f"{SHEET_PREFIX}{k}" for k in range(64)] + [f"{NAME_PREFIX}{k}" for k in range(256)]
+                              + list(ANCHOR_NAMES)
                               + [f"r{d:+d}" for d in range(-400, 401)] + [f"c{d:+d}" for d in range(-60, 61)]
                               + [f"R{d}" for d in range(1, 400)] + [f"C{d}" for d in range(1, 40)] + ["r*", "c*"])
         model = SpreadsheetCoder(config)

@@ -17,8 +17,15 @@ from pathlib import Path
 
 import torch
 
+from spreadsheetcoder.model.layout import (
+    CARD_NAME,
+    CONFIG_NAME,
+    METRICS_NAME,
+    TRAIN_CONFIG_NAME,
+    WEIGHTS_NAME,
+)
 from spreadsheetcoder.model.modeling import SpreadsheetCoder
-from spreadsheetcoder.model.shipped import CARD_NAME, SHIPPED_DIR
+from spreadsheetcoder.model.shipped import SHIPPED_DIR
 
 KEYS = ("formula_top1", "formula_top5", "sketch_top1", "range_top1", "exec_top1", "coverage")
 
@@ -40,10 +47,10 @@ def figures(path: str | None) -> dict:
 def training_record(run: Path) -> dict:
     """The run's options, steps, wall time and best dev loss (from ``train_config.json`` and
     ``metrics.jsonl``), or {} when the model folder is not inside a run folder."""
-    if not (run / "train_config.json").is_file():
+    if not (run / TRAIN_CONFIG_NAME).is_file():
         return {}
-    options = json.loads((run / "train_config.json").read_text(encoding="utf-8"))
-    metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    options = json.loads((run / TRAIN_CONFIG_NAME).read_text(encoding="utf-8"))
+    metrics = [json.loads(line) for line in (run / METRICS_NAME).read_text(encoding="utf-8").splitlines() if line]
     evals = [m for m in metrics if "dev_loss" in m]
     best = min(evals, key=lambda m: m["dev_loss"]) if evals else {}
     steps = [m for m in metrics if "examples_per_s" in m]
@@ -99,7 +106,7 @@ def main() -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp, dtype=torch.float16)
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", "model.safetensors"):
+    for name in (CONFIG_NAME, WEIGHTS_NAME):
         (tmp / name).replace(out / name)
     shutil.rmtree(tmp)
     params = sum(p.numel() for p in model.parameters())
@@ -112,7 +119,7 @@ def main() -> None:
         "name": name,
         "shipped": date.today().isoformat(),
         "parameters": params,
-        "bytes": (out / "model.safetensors").stat().st_size,
+        "bytes": (out / WEIGHTS_NAME).stat().st_size,
         "context": config.context,
         "encoder": config.encoder,
         "bert": config.bert if config.encoder == "chunks" else f"frozen all-MiniLM-L6-v2 ({config.cell_features} cell features)",

@@ -20,9 +20,9 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from spreadsheetcoder.model.shipped import CARD_NAME, SHIPPED_DIR
-from spreadsheetcoder.suggest.ranker import RANKER_FILES
-from spreadsheetcoder.suggest.sources.retrieval import RETRIEVAL_FILE, RetrievalIndex
+from spreadsheetcoder.model.layout import CARD_NAME, RANKER_FILES, RANKER_META_NAME, RETRIEVAL_NAME
+from spreadsheetcoder.model.shipped import SHIPPED_DIR
+from spreadsheetcoder.suggest.sources.retrieval import RetrievalIndex
 
 KEYS = ("formula_top1", "formula_top5", "sketch_top1", "range_top1", "exec_top1", "coverage")
 
@@ -47,8 +47,8 @@ def main() -> None:
     args = parser.parse_args()
     for name in RANKER_FILES:
         shutil.copyfile(args.ranker / name, args.out / name)
-    shutil.copyfile(args.retrieval, args.out / RETRIEVAL_FILE)
-    ranker = json.loads((args.ranker / RANKER_FILES[1]).read_text(encoding="utf-8"))
+    shutil.copyfile(args.retrieval, args.out / RETRIEVAL_NAME)
+    ranker = json.loads((args.ranker / RANKER_META_NAME).read_text(encoding="utf-8"))
     index = RetrievalIndex.load(args.retrieval)
     card_path = args.out / CARD_NAME
     card = json.loads(card_path.read_text(encoding="utf-8"))

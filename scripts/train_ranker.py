@@ -55,8 +55,6 @@ from spreadsheetcoder.suggest.target import TargetView
 from spreadsheetcoder.targets import Target, distinct_targets, list_targets
 from spreadsheetcoder.xlsx.reader import read_workbook
 
-logger = logging.getLogger("train_ranker")
-
 # Folders added to the corpus after the shipped model was trained (it never saw them).
 UNSEEN_FOLDERS = ("eps_canada", "nces2020", "jrc_eu_times", "nrel_eii", "times_nz", "otai", "fin_model_course")
 

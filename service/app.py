@@ -19,7 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from spreadsheetcoder import __version__
+from spreadsheetcoder.version import __version__
 
 from .config import Settings
 from .engine import InferenceEngine

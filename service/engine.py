@@ -28,7 +28,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import gc
-import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
@@ -46,8 +45,6 @@ from spreadsheetcoder.suggest.types import Candidate
 
 from .config import Settings
 from .errors import ApiError
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["CachedWorkbook", "InferenceEngine", "release_memory"]
 

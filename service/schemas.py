@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from spreadsheetcoder.constants import ContextSetting
+from spreadsheetcoder.version import __version__
 
 from .text import check_grid_text, check_text
 
@@ -113,7 +114,7 @@ class SuggestResponse(BaseModel):
         "sheet": "Sales", "target": "D3", "context": "formulas",
         "suggestions": [{"formula": "=SUM(B3:C3)", "formula_local": "=SUM(B3:C3)", "confidence": 0.62,
                          "source": "aggregate", "sketch": "SUM( RANGE )", "ranges": ["B3:C3"]}],
-        "model": "spreadsheetcoder/model/shipped", "version": "0.1.0", "elapsed_ms": 41.7}]})
+        "model": "spreadsheetcoder/model/shipped", "version": __version__, "elapsed_ms": 41.7}]})
 
     sheet: str
     target: str

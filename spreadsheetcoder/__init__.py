@@ -25,9 +25,8 @@ from .formula import (
 from .references import Corner, Reference
 from .sheet import Cell, CellType, Sheet, TableDef, Workbook
 from .targets import Target, list_targets, named_cells
+from .version import __version__
 from .xlsx.reader import ReadLimits, read_workbook
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Cell",

@@ -24,13 +24,10 @@ sheet (the pointer the range head emits before the corners).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 
 from .constants import HEADER_SEARCH_ROWS
 from .sheet import CellType, Sheet, Workbook
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["ANCHOR_NAMES", "OWN", "AnchorIndex", "Anchors", "sheet_head", "sheet_view", "workbook_tables"]
 

@@ -15,15 +15,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
 from .constants import CONTEXT_SETTINGS, DEFAULT_CONTEXT, DEFAULT_MIN_CONFIDENCE, WINDOW_RADIUS
 from .errors import SpreadsheetCoderError
+from .version import __version__
 
 if TYPE_CHECKING:
     from .suggest.predictor import FormulaPredictor
     from .suggest.suggester import Suggester
 
-logger = logging.getLogger("spreadsheetcoder")
 
 EPILOG = """examples:
   spreadsheetcoder predict sample_sheets/fill/budget.xlsx --cell 'Budget!D5' -k 3
@@ -98,7 +97,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from .data.cache import CacheConfig, build_cache
+    from .data.cache import META_NAME, CacheConfig, build_cache
     from .data.split import WorkbookSplitter
 
     radius = args.radius
@@ -110,7 +109,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
     splitter = WorkbookSplitter(args.splits)
     folder = build_cache(args.inputs, args.output, config=config, splitter=splitter,
                          progress=False if args.no_progress else None, force=args.force)
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
     if args.json:
         print(json.dumps({"cache": str(folder), **meta}))
     else:

@@ -27,6 +27,9 @@ TAG_EMPTY = "empty"
 TAG_PAD = "pad"
 # The target cell itself, whatever it holds.
 TAG_MASK = "mask"
+# The texts every text table (a cache's texts.npy, a live sheet's) starts with, and their rows.
+SPECIAL_TEXTS = (TAG_EMPTY, TAG_PAD, TAG_MASK)
+EMPTY_TEXT, PAD_TEXT, MASK_TEXT = range(len(SPECIAL_TEXTS))
 # In the `formulas` setting a formula cell's text is `<value text>|f:<relative formula>`.
 FORMULA_SEPARATOR = "|f:"
 # Long cell texts are cut to this many characters in the context (the token budget comes later),

@@ -12,7 +12,6 @@ many targets of one sheet cost little more than one.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,8 +36,6 @@ from .errors import ConfigError, FormulaError
 from .formula import parse_formula, relative_formula
 from .sheet import Cell, CellType, Sheet
 from .tables import RowIndex, find_header_rows
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["ContextWindow", "SheetContext", "cell_text", "check_context", "extract_context", "format_value", "stored_context"]
 

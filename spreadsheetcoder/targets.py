@@ -8,7 +8,6 @@ filled down 500 rows counts once. At inference the targets are empty cells the u
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
@@ -18,8 +17,6 @@ from .errors import FormulaError
 from .formula import Formula, parse_formula, relative_formula
 from .references import format_a1, parse_cell_list
 from .sheet import Cell, Sheet, Workbook
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["Target", "distinct_targets", "list_targets", "named_cells"]
 

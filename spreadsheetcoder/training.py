@@ -31,10 +31,19 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from .context import stored_context
+from .data.cache import SHEETS_NAME
 from .data.dataset import FormulaDataset, ensure_cell_features, make_loader
 from .errors import ConfigError
 from .model.batching import Batcher, DatasetCollator, to_device
 from .model.configuration import SpreadsheetCoderConfig, build_strict
+from .model.layout import (
+    CHECKPOINT_DIR,
+    CONFIG_NAME,
+    METRICS_NAME,
+    MODEL_DIR,
+    TRAIN_CONFIG_NAME,
+    TRAINER_STATE_NAME,
+)
 from .model.modeling import SpreadsheetCoder
 
 logger = logging.getLogger(__name__)
@@ -124,7 +133,7 @@ def _seed_all(seed: int) -> None:
 
 def _cap_per_workbook(dataset: FormulaDataset, cap: int, seed: int) -> np.ndarray:
     """``dataset.indices`` with at most ``cap`` examples per workbook (a seeded sample, order kept)."""
-    sheets = json.loads((dataset.dir / "sheets.json").read_text(encoding="utf-8"))
+    sheets = json.loads((dataset.dir / SHEETS_NAME).read_text(encoding="utf-8"))
     book_ids: dict[str, int] = {}
     book_of_sheet = np.array([book_ids.setdefault(book, len(book_ids)) for book, _ in sheets], dtype=np.int64)
     books = book_of_sheet[dataset.examples["sheet"][dataset.indices]]
@@ -175,8 +184,8 @@ def _save(model: SpreadsheetCoder, folder: Path, optimizer: torch.optim.Optimize
     if optimizer is not None:
         state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step, "best": best,
                  "rng": torch.get_rng_state(), "numpy_rng": np.random.get_state()}
-        torch.save(state, folder / "trainer_state.pt.tmp")
-        os.replace(folder / "trainer_state.pt.tmp", folder / "trainer_state.pt")
+        torch.save(state, folder / (TRAINER_STATE_NAME + ".tmp"))
+        os.replace(folder / (TRAINER_STATE_NAME + ".tmp"), folder / TRAINER_STATE_NAME)
 
 
 def _device(local: int) -> torch.device:
@@ -192,7 +201,7 @@ def _model(options: TrainConfig, checkpoint: Path) -> tuple[SpreadsheetCoder, Sp
     """The model to train: resumed from ``checkpoint``, started from ``init_from``, or new from the
     preset with the cache's vocabularies; checked against the windows the cache stores."""
     probe = FormulaDataset(options.data, "train")
-    if options.resume and (checkpoint / "config.json").is_file():
+    if options.resume and (checkpoint / CONFIG_NAME).is_file():
         model = SpreadsheetCoder.from_pretrained(checkpoint)
         config = model.config
     elif options.init_from:
@@ -236,7 +245,7 @@ def _datasets(options: TrainConfig, config: SpreadsheetCoderConfig, *, world: in
 
 def _resume(checkpoint: Path, optimizer: torch.optim.Optimizer, scheduler: Any) -> tuple[int, float]:
     """Step and best dev loss of the run in ``checkpoint``, its optimizer, scheduler and RNG state restored."""
-    state = torch.load(checkpoint / "trainer_state.pt", map_location="cpu", weights_only=False)
+    state = torch.load(checkpoint / TRAINER_STATE_NAME, map_location="cpu", weights_only=False)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     step, best = int(state["step"]), float(state["best"])
@@ -269,8 +278,8 @@ class _Loop:
     def run(self, loader: DataLoader[Any], progress: bool | None) -> dict[str, Any]:
         """Train to ``total`` steps; returns the last logged metrics."""
         options, rank = self.options, self.rank
-        checkpoint = self.out / "checkpoint"
-        metrics_file = open(self.out / "metrics.jsonl", "a", encoding="utf-8") if rank == 0 else None  # noqa: SIM115 (closed in finally)
+        checkpoint = self.out / CHECKPOINT_DIR
+        metrics_file = open(self.out / METRICS_NAME, "a", encoding="utf-8") if rank == 0 else None  # noqa: SIM115 (closed in finally)
         last: dict[str, Any] = {}
         bar = tqdm(total=self.total, initial=self.step, desc="train", unit="step",
                    disable=rank != 0 or (not progress if progress is not None else None))
@@ -350,7 +359,7 @@ class _Loop:
         _write_metrics(metrics_file, last)
         if scores["dev_loss"] < self.best:
             self.best = scores["dev_loss"]
-            _save(self.model, self.out / "model")
+            _save(self.model, self.out / MODEL_DIR)
         return last
 
 
@@ -366,7 +375,7 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
     bf16 = device.type == "cuda" if options.bf16 is None else options.bf16
     _seed_all(options.seed)
     out = Path(options.out)
-    checkpoint = out / "checkpoint"
+    checkpoint = out / CHECKPOINT_DIR
 
     model, config = _model(options, checkpoint)
     train_set, dev_set = _datasets(options, config, world=world, rank=rank, progress=progress)
@@ -383,7 +392,7 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
     optimizer = model.configure_optimizers(lr=options.lr, bert_lr=options.bert_lr, weight_decay=options.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, options.warmup_steps, total))
     step, best = 0, math.inf
-    if options.resume and (checkpoint / "trainer_state.pt").is_file():
+    if options.resume and (checkpoint / TRAINER_STATE_NAME).is_file():
         step, best = _resume(checkpoint, optimizer, scheduler)
 
     wrapped: torch.nn.Module = model
@@ -391,16 +400,16 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
         wrapped = DistributedDataParallel(model, device_ids=[local] if device.type == "cuda" else None)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "train_config.json").write_text(json.dumps(asdict(options), indent=2), encoding="utf-8")
-        config.save(out / "config.json")
+        (out / TRAIN_CONFIG_NAME).write_text(json.dumps(asdict(options), indent=2), encoding="utf-8")
+        config.save(out / CONFIG_NAME)
         logger.info("model: %d parameters, %d train / %d dev examples, %d steps", model.num_parameters(),
                     len(train_set), len(dev_set), total)
     loop = _Loop(options=options, model=model, wrapped=wrapped, optimizer=optimizer, scheduler=scheduler,
                  dev_set=dev_set, batcher=batcher, device=device, bf16=bf16, world=world, rank=rank, out=out,
                  total=total, step=step, best=best)
     last = loop.run(loader, progress)
-    if rank == 0 and not (out / "model" / "config.json").is_file():
-        _save(model, out / "model")  # no dev split: the last model is the model
+    if rank == 0 and not (out / MODEL_DIR / CONFIG_NAME).is_file():
+        _save(model, out / MODEL_DIR)  # no dev split: the last model is the model
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()

@@ -29,7 +29,6 @@ exactly with the same context, so a prediction renders back to A1 at the target.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -42,14 +41,19 @@ from .errors import FormulaError
 from .formula import Formula
 from .references import Corner, Reference
 
-logger = logging.getLogger(__name__)
-
 __all__ = ["SPECIALS", "RefContext", "Vocab", "decode_formula", "formula_tokens", "range_tokens"]
 
+# The first tokens of both vocabularies, in this order (``<pad>`` is id 0, ``<bos>`` id 1).
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 SPECIALS = (PAD, BOS, EOS, UNK)
+# Heads of the range token groups.
 CELL, AREA, NAME, STRUCT = "<cell>", "<area>", "<name>", "<struct>"
-OWN_SHEET = "sheet:="
+# Prefixes of the pointer tokens: ``sheet:K`` and ``name:K`` point into the workbook's sheet names and
+# visible defined names, ``hcol:±k`` at a table column's header; ``table:``/``spec:`` carry a
+# structured reference's table and specifier.
+SHEET_PREFIX, NAME_PREFIX, HCOL_PREFIX = "sheet:", "name:", "hcol:"
+TABLE_PREFIX, SPEC_PREFIX = "table:", "spec:"
+OWN_SHEET = f"{SHEET_PREFIX}="
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ def _split_spec(spec: str) -> tuple[str, list[str]] | None:
 
 def _struct_tokens(ref: Reference, ctx: RefContext) -> list[str]:
     assert ref.spec is not None
-    head = [STRUCT, f"table:{ref.name or ''}"]
+    head = [STRUCT, f"{TABLE_PREFIX}{ref.name or ''}"]
     split = _split_spec(ref.spec)
     table = ctx.table(ref.name)
     if split is not None and table is not None and ctx.origin is not None:
@@ -116,8 +120,8 @@ def _struct_tokens(ref: Reference, ctx: RefContext) -> list[str]:
         folded = [n.casefold() for n in names]
         if all(c.casefold() in folded for c in columns):
             offsets = [first_col + folded.index(c.casefold()) - ctx.origin[1] for c in columns]
-            return [*head, f"spec:{pattern}", *(f"hcol:{k:+d}" for k in offsets)]
-    return [*head, f"spec:{ref.spec}"]
+            return [*head, f"{SPEC_PREFIX}{pattern}", *(f"{HCOL_PREFIX}{k:+d}" for k in offsets)]
+    return [*head, f"{SPEC_PREFIX}{ref.spec}"]
 
 
 def _axis_token(value: int | None, absolute: bool, axis: int, sheet_key: str, ctx: RefContext) -> str:
@@ -147,7 +151,7 @@ def range_tokens(ref: Reference, ctx: RefContext) -> list[str]:
     if ref.name is not None:
         folded = [n.casefold() for n in ctx.names]
         key = ref.name.casefold()
-        return [NAME, f"name:{folded.index(key)}" if key in folded else UNK]
+        return [NAME, f"{NAME_PREFIX}{folded.index(key)}" if key in folded else UNK]
     sheet_key = OWN
     if ref.sheet is None or ref.sheet.casefold() == ctx.own_sheet.casefold():
         sheet = OWN_SHEET
@@ -155,7 +159,7 @@ def range_tokens(ref: Reference, ctx: RefContext) -> list[str]:
         folded = [s.casefold() for s in ctx.sheets]
         if ref.sheet.casefold() in folded:
             sheet_key = str(folded.index(ref.sheet.casefold()))
-            sheet = f"sheet:{sheet_key}"
+            sheet = f"{SHEET_PREFIX}{sheet_key}"
         else:
             sheet = UNK
     assert ref.start is not None
@@ -207,7 +211,7 @@ def decode_formula(sketch: Sequence[str], ranges: Sequence[str], ctx: RefContext
         while i < len(ranges):
             head = ranges[i]
             if head == STRUCT:
-                name, spec = ranges[i + 1].removeprefix("table:"), ranges[i + 2].removeprefix("spec:")
+                name, spec = ranges[i + 1].removeprefix(TABLE_PREFIX), ranges[i + 2].removeprefix(SPEC_PREFIX)
                 i += 3
                 slots = spec.count("{}")
                 if slots:
@@ -217,9 +221,9 @@ def decode_formula(sketch: Sequence[str], ranges: Sequence[str], ctx: RefContext
                     first_col, names = table
                     columns = []
                     for token in ranges[i:i + slots]:
-                        if not token.startswith("hcol:"):
+                        if not token.startswith(HCOL_PREFIX):
                             raise ValueError(token)
-                        index = ctx.origin[1] + int(token.removeprefix("hcol:")) - first_col
+                        index = ctx.origin[1] + int(token.removeprefix(HCOL_PREFIX)) - first_col
                         if not 0 <= index < len(names):
                             raise ValueError(f"{token} points outside table {name!r}")
                         columns.append(names[index])
@@ -228,14 +232,14 @@ def decode_formula(sketch: Sequence[str], ranges: Sequence[str], ctx: RefContext
                     i += slots
                 refs.append(Reference(name=name, spec=spec))
             elif head == NAME:
-                refs.append(Reference(name=ctx.names[int(ranges[i + 1].removeprefix("name:"))]))
+                refs.append(Reference(name=ctx.names[int(ranges[i + 1].removeprefix(NAME_PREFIX))]))
                 i += 2
             elif head in (CELL, AREA):
                 sheet_token = ranges[i + 1]
                 if sheet_token == OWN_SHEET:
                     sheet, sheet_key = None, OWN
                 else:
-                    sheet_key = sheet_token.removeprefix("sheet:")
+                    sheet_key = sheet_token.removeprefix(SHEET_PREFIX)
                     sheet = ctx.sheets[int(sheet_key)]
                 start = _parse_corner(ranges[i + 2], ranges[i + 3], sheet_key, ctx)
                 end = _parse_corner(ranges[i + 4], ranges[i + 5], sheet_key, ctx) if head == AREA else None

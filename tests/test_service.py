@@ -21,6 +21,7 @@ from service.errors import ApiError
 from service.grid import grid_workbook, local_formula, locale_separators, present
 from service.schemas import SuggestRequest
 from spreadsheetcoder.sheet import CellType
+from spreadsheetcoder.version import __version__
 from spreadsheetcoder.xlsx.reader import read_workbook
 from tests.support.paths import SAMPLES
 from tests.support.service_support import GRID, XLSX, assert_error, assert_suggestions
@@ -368,3 +369,5 @@ def test_task_pane_and_manifest(client: TestClient) -> None:
     source = root.find("o:DefaultSettings/o:SourceLocation", ns)
     assert source is not None and source.get("DefaultValue", "").endswith("/?host=office")
     assert root.find("o:Hosts/o:Host", ns).get("Name") == "Workbook"
+    # The manifest is sideloaded as a file, so it writes the version itself: pyproject.toml's, plus a 4th part.
+    assert root.findtext("o:Version", namespaces=ns) == f"{__version__}.0"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from spreadsheetcoder import __version__
+from spreadsheetcoder.version import __version__
 
 from ..deps import EngineDep, SettingsDep
 from ..schemas import HealthResponse, InfoResponse, Limits

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
-from spreadsheetcoder import __version__
 from spreadsheetcoder.constants import ContextSetting
 from spreadsheetcoder.references import parse_a1, split_sheet
 from spreadsheetcoder.sheet import Sheet
+from spreadsheetcoder.version import __version__
 
 from ..deps import EngineDep, SettingsDep, require_key
 from ..engine import CachedWorkbook, InferenceEngine

@@ -51,9 +51,8 @@ from ..constants import (
     MAX_COL,
     MAX_HEADER_ROWS,
     POINTER_TOKENS,
-    TAG_EMPTY,
+    SPECIAL_TEXTS,
     TAG_MASK,
-    TAG_PAD,
     WINDOW_RADIUS,
     ContextSetting,
 )
@@ -62,7 +61,19 @@ from ..errors import ConfigError
 from ..formula import Formula
 from ..pretrained import CellTokenizer
 from ..references import Corner, Reference
-from ..vocab import AREA, CELL, NAME, OWN_SHEET, STRUCT, UNK, RefContext, Vocab, formula_tokens
+from ..vocab import (
+    AREA,
+    CELL,
+    NAME,
+    NAME_PREFIX,
+    OWN_SHEET,
+    SHEET_PREFIX,
+    STRUCT,
+    UNK,
+    RefContext,
+    Vocab,
+    formula_tokens,
+)
 from .split import SPLITS, WorkbookSplitter
 
 logger = logging.getLogger(__name__)
@@ -70,9 +81,16 @@ logger = logging.getLogger(__name__)
 __all__ = ["EXAMPLE_DTYPE", "KEY_STRIDE", "CacheConfig", "build_cache", "formula_from_record"]
 
 CACHE_VERSION = 4
+# File names of a cache folder (the layout above): build_cache writes them, dataset.py reads them.
+META_NAME = "meta.json"
+SKETCH_VOCAB_NAME, RANGE_VOCAB_NAME = "sketch_vocab.json", "range_vocab.json"
+TEXTS_NAME, TEXT_STRINGS_NAME = "texts.npy", "texts.json"
+CELL_KEYS_NAME, CELL_TEXT_NAME, SHEET_OFFSETS_NAME = "cell_keys.npy", "cell_text.npy", "sheet_offsets.npy"
+EXAMPLES_NAME, TARGETS_NAME, SHEETS_NAME = "examples.npy", "targets.npy", "sheets.json"
+POINTER_TEXTS_NAME, POINTER_STRINGS_NAME = "pointer_texts.npy", "pointer_strings.json"
+BOOK_POINTERS_NAME, POINTER_INDEX_NAME = "book_pointers.npy", "pointer_index.npy"
+FEATURES_DIR = "features"
 KEY_STRIDE = MAX_COL + 1  # cell key = row * KEY_STRIDE + col
-SPECIAL_TEXTS = (TAG_EMPTY, TAG_PAD, TAG_MASK)  # rows 0, 1, 2 of texts.npy
-EMPTY_TEXT, PAD_TEXT, MASK_TEXT = 0, 1, 2
 EXAMPLE_DTYPE = np.dtype([
     ("sheet", np.int32), ("row", np.int32), ("col", np.int32),
     ("header", np.int32, (MAX_HEADER_ROWS,)), ("n_header", np.int8), ("split", np.int8),
@@ -107,8 +125,8 @@ class CacheConfig:
 
     def pointer_tokens(self) -> list[str]:
         """Range tokens every cache vocabulary holds, seen in training or not (pointers, anchors)."""
-        return [CELL, AREA, NAME, STRUCT, OWN_SHEET, *(f"sheet:{k}" for k in range(self.max_sheets)),
-                *(f"name:{k}" for k in range(self.max_names)), *ANCHOR_NAMES]
+        return [CELL, AREA, NAME, STRUCT, OWN_SHEET, *(f"{SHEET_PREFIX}{k}" for k in range(self.max_sheets)),
+                *(f"{NAME_PREFIX}{k}" for k in range(self.max_names)), *ANCHOR_NAMES]
 
     def __post_init__(self) -> None:
         check_context(self.context)
@@ -275,26 +293,26 @@ class _Builder:
             examples["covered"][n] = (sketch_vocab.covers(sketch) and range_vocab.covers(ranges)
                                       and UNK not in sketch and UNK not in ranges)
             ids += sketch_vocab.encode(sketch) + range_vocab.encode(ranges)
-        np.save(folder / "texts.npy", table)
-        _write_json(folder / "texts.json", texts)
+        np.save(folder / TEXTS_NAME, table)
+        _write_json(folder / TEXT_STRINGS_NAME, texts)
         pointer_table = np.zeros((len(self.pointer_ids), POINTER_TOKENS), dtype=np.uint16)
         pointer_texts = list(self.pointer_ids)
         tokenizer_wide = CellTokenizer(tokenizer.path, max_tokens=POINTER_TOKENS)
         for start in range(0, len(pointer_texts), 65536):
             for k, text_ids in enumerate(tokenizer_wide.encode(pointer_texts[start:start + 65536])):
                 pointer_table[start + k, :len(text_ids)] = text_ids
-        np.save(folder / "pointer_texts.npy", pointer_table)
-        _write_json(folder / "pointer_strings.json", pointer_texts)
-        np.save(folder / "pointer_index.npy", np.array(self.pointer_index, dtype=np.int32))
-        np.save(folder / "book_pointers.npy", np.array(self.book_pointers, dtype=np.int64).reshape(-1, 4))
-        np.save(folder / "cell_keys.npy", np.concatenate(self.done_keys) if self.done_keys else np.zeros(0, np.int64))
-        np.save(folder / "cell_text.npy", np.concatenate(self.done_texts) if self.done_texts else np.zeros(0, np.int32))
-        np.save(folder / "sheet_offsets.npy", np.array(self.sheet_offsets, dtype=np.int64))
-        np.save(folder / "examples.npy", examples)
-        np.save(folder / "targets.npy", np.array(ids, dtype=np.int32))
-        sketch_vocab.save(folder / "sketch_vocab.json")
-        range_vocab.save(folder / "range_vocab.json")
-        (folder / "sheets.json").write_text(json.dumps(self.sheet_names, ensure_ascii=False), encoding="utf-8")
+        np.save(folder / POINTER_TEXTS_NAME, pointer_table)
+        _write_json(folder / POINTER_STRINGS_NAME, pointer_texts)
+        np.save(folder / POINTER_INDEX_NAME, np.array(self.pointer_index, dtype=np.int32))
+        np.save(folder / BOOK_POINTERS_NAME, np.array(self.book_pointers, dtype=np.int64).reshape(-1, 4))
+        np.save(folder / CELL_KEYS_NAME, np.concatenate(self.done_keys) if self.done_keys else np.zeros(0, np.int64))
+        np.save(folder / CELL_TEXT_NAME, np.concatenate(self.done_texts) if self.done_texts else np.zeros(0, np.int32))
+        np.save(folder / SHEET_OFFSETS_NAME, np.array(self.sheet_offsets, dtype=np.int64))
+        np.save(folder / EXAMPLES_NAME, examples)
+        np.save(folder / TARGETS_NAME, np.array(ids, dtype=np.int32))
+        sketch_vocab.save(folder / SKETCH_VOCAB_NAME)
+        range_vocab.save(folder / RANGE_VOCAB_NAME)
+        (folder / SHEETS_NAME).write_text(json.dumps(self.sheet_names, ensure_ascii=False), encoding="utf-8")
         meta.update({
             "examples": len(examples),
             "by_split": {s: int((examples["split"] == i).sum()) for i, s in enumerate(SPLITS)},
@@ -306,7 +324,7 @@ class _Builder:
             "sketch_vocab": len(sketch_vocab),
             "range_vocab": len(range_vocab),
         })
-        (folder / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        (folder / META_NAME).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return meta
 
 
@@ -336,7 +354,7 @@ def build_cache(
             raise FileNotFoundError(f"no such examples file: {path}")
     key = cache_key(paths, config, tokenizer, splitter)
     folder = Path(cache_root) / key
-    if (folder / "meta.json").is_file() and not force:
+    if (folder / META_NAME).is_file() and not force:
         logger.info("reusing cache %s", folder)
         return folder
     start = time.perf_counter()
@@ -350,7 +368,7 @@ def build_cache(
             "tokenizer_fingerprint": tokenizer.fingerprint, "inputs": [str(p) for p in paths]}
     meta = builder.write(tmp, tokenizer, meta)
     meta["seconds"] = round(time.perf_counter() - start, 1)
-    (tmp / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    (tmp / META_NAME).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
     logger.info("cache %s: %d examples, %d cells, %d texts in %.1f s", folder, meta["examples"], meta["cells"],

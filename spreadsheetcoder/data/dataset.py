@@ -30,7 +30,7 @@ from torch.utils.data import (
 )
 from tqdm import tqdm
 
-from ..constants import MAX_COL, MAX_HEADER_ROWS, MAX_ROW
+from ..constants import EMPTY_TEXT, MASK_TEXT, MAX_COL, MAX_HEADER_ROWS, MAX_ROW, PAD_TEXT
 from ..errors import ConfigError
 from ..model.cellfeatures import (
     EMBED_DIM,
@@ -41,11 +41,31 @@ from ..model.cellfeatures import (
     typed_features,
 )
 from ..vocab import Vocab
-from .cache import EMPTY_TEXT, KEY_STRIDE, MASK_TEXT, PAD_TEXT
+from .cache import (
+    BOOK_POINTERS_NAME,
+    CELL_KEYS_NAME,
+    CELL_TEXT_NAME,
+    EXAMPLES_NAME,
+    FEATURES_DIR,
+    KEY_STRIDE,
+    META_NAME,
+    POINTER_INDEX_NAME,
+    POINTER_STRINGS_NAME,
+    POINTER_TEXTS_NAME,
+    RANGE_VOCAB_NAME,
+    SHEET_OFFSETS_NAME,
+    SKETCH_VOCAB_NAME,
+    TARGETS_NAME,
+    TEXT_STRINGS_NAME,
+    TEXTS_NAME,
+)
 from .split import SPLITS
 
 logger = logging.getLogger(__name__)
 
+# Files of a cache's features/MODE/ folder (ensure_cell_features writes them, use_features reads them).
+VECTORS_NAME, NUMERIC_NAME, TYPES_NAME = "vectors.npy", "numeric.npy", "types.npy"
+POINTER_VECTORS_NAME = "pointer_vectors.npy"
 _SHEET_STRIDE = (MAX_ROW + 2) * KEY_STRIDE  # global cell key = sheet * stride + row * KEY_STRIDE + col
 
 __all__ = ["BucketBatchSampler", "FormulaDataset", "collate", "ensure_cell_features", "make_loader"]
@@ -65,13 +85,13 @@ def ensure_cell_features(cache_dir: str | Path, mode: str = "minilm", *, progres
     into place), so an interrupted run leaves nothing half-made.
     """
     cache = Path(cache_dir)
-    folder = cache / "features" / mode
-    if (folder / "pointer_vectors.npy").is_file():
+    folder = cache / FEATURES_DIR / mode
+    if (folder / POINTER_VECTORS_NAME).is_file():
         return folder
-    if not (cache / "texts.json").is_file():
-        raise ConfigError(f"{cache} has no texts.json (a cache older than version 4): rebuild it with `spreadsheetcoder cache`")
-    texts = _read_strings(cache / "texts.json")
-    pointers = _read_strings(cache / "pointer_strings.json")
+    if not (cache / TEXT_STRINGS_NAME).is_file():
+        raise ConfigError(f"{cache} has no {TEXT_STRINGS_NAME} (a cache older than version 4): rebuild it with `spreadsheetcoder cache`")
+    texts = _read_strings(cache / TEXT_STRINGS_NAME)
+    pointers = _read_strings(cache / POINTER_STRINGS_NAME)
     featurizer = CellFeaturizer(mode, max_cached=0)
     tmp = folder.with_name(f"{mode}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -99,10 +119,10 @@ def ensure_cell_features(cache_dir: str | Path, mode: str = "minilm", *, progres
         pointer_vectors[start:start + len(part)] = featurizer.vectors(part)
         bar.update(len(part))
     bar.close()
-    np.save(tmp / "vectors.npy", vectors)
-    np.save(tmp / "numeric.npy", numeric)
-    np.save(tmp / "types.npy", types)
-    np.save(tmp / "pointer_vectors.npy", pointer_vectors)
+    np.save(tmp / VECTORS_NAME, vectors)
+    np.save(tmp / NUMERIC_NAME, numeric)
+    np.save(tmp / TYPES_NAME, types)
+    np.save(tmp / POINTER_VECTORS_NAME, pointer_vectors)
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)
     logger.info("cell features of %s: %d texts (%d embedded), %d pointer texts", cache, len(texts), len(todo), len(pointers))
@@ -121,26 +141,26 @@ class FormulaDataset(Dataset[dict[str, Any]]):
     def __init__(self, cache_dir: str | Path, split: str | None = "train", *, with_cells: bool = False,
                  window_radius: int | None = None) -> None:
         self.dir = Path(cache_dir)
-        if not (self.dir / "meta.json").is_file():
-            raise FileNotFoundError(f"{self.dir} is not a training cache (no meta.json); build it with `spreadsheetcoder cache`")
-        self.meta = json.loads((self.dir / "meta.json").read_text(encoding="utf-8"))
+        if not (self.dir / META_NAME).is_file():
+            raise FileNotFoundError(f"{self.dir} is not a training cache (no {META_NAME}); build it with `spreadsheetcoder cache`")
+        self.meta = json.loads((self.dir / META_NAME).read_text(encoding="utf-8"))
         self.stored_radius = int(self.meta["config"]["radius"])
         self.radius = int(window_radius if window_radius is not None
                           else self.meta["config"].get("window_radius", self.stored_radius))
         if self.radius > self.stored_radius:
             raise ConfigError(f"the cache stores windows of radius {self.stored_radius}; {self.radius} asked")
         self.with_cells = with_cells
-        self.texts = np.load(self.dir / "texts.npy", mmap_mode="r")
-        self.cell_keys = np.load(self.dir / "cell_keys.npy", mmap_mode="r")
-        self.cell_text = np.load(self.dir / "cell_text.npy", mmap_mode="r")
-        self.sheet_offsets = np.load(self.dir / "sheet_offsets.npy")
-        self.examples = np.load(self.dir / "examples.npy")
-        self.targets = np.load(self.dir / "targets.npy", mmap_mode="r")
-        self.sketch_vocab = Vocab.load(self.dir / "sketch_vocab.json")
-        self.range_vocab = Vocab.load(self.dir / "range_vocab.json")
-        self.pointer_texts = np.load(self.dir / "pointer_texts.npy")
-        self.pointer_index = np.load(self.dir / "pointer_index.npy")
-        self.book_pointers = np.load(self.dir / "book_pointers.npy")
+        self.texts = np.load(self.dir / TEXTS_NAME, mmap_mode="r")
+        self.cell_keys = np.load(self.dir / CELL_KEYS_NAME, mmap_mode="r")
+        self.cell_text = np.load(self.dir / CELL_TEXT_NAME, mmap_mode="r")
+        self.sheet_offsets = np.load(self.dir / SHEET_OFFSETS_NAME)
+        self.examples = np.load(self.dir / EXAMPLES_NAME)
+        self.targets = np.load(self.dir / TARGETS_NAME, mmap_mode="r")
+        self.sketch_vocab = Vocab.load(self.dir / SKETCH_VOCAB_NAME)
+        self.range_vocab = Vocab.load(self.dir / RANGE_VOCAB_NAME)
+        self.pointer_texts = np.load(self.dir / POINTER_TEXTS_NAME)
+        self.pointer_index = np.load(self.dir / POINTER_INDEX_NAME)
+        self.book_pointers = np.load(self.dir / BOOK_POINTERS_NAME)
         sheet_of_cell = np.repeat(np.arange(len(self.sheet_offsets) - 1), np.diff(self.sheet_offsets))
         self._global_keys = sheet_of_cell * _SHEET_STRIDE + np.asarray(self.cell_keys)
         if split is None:
@@ -213,10 +233,10 @@ class FormulaDataset(Dataset[dict[str, Any]]):
     def use_features(self, mode: str = "minilm", *, progress: bool | None = None) -> FormulaDataset:
         """Load (computing them first if needed) the cache's cell features of ``mode``."""
         folder = ensure_cell_features(self.dir, mode, progress=progress)
-        self.feature_vectors = np.load(folder / "vectors.npy", mmap_mode="r")
-        self.feature_numeric = np.load(folder / "numeric.npy")
-        self.feature_types = np.load(folder / "types.npy")
-        self.feature_pointers = np.load(folder / "pointer_vectors.npy", mmap_mode="r")
+        self.feature_vectors = np.load(folder / VECTORS_NAME, mmap_mode="r")
+        self.feature_numeric = np.load(folder / NUMERIC_NAME)
+        self.feature_types = np.load(folder / TYPES_NAME)
+        self.feature_pointers = np.load(folder / POINTER_VECTORS_NAME, mmap_mode="r")
         return self
 
     def text_features(self, text_ids: np.ndarray) -> CellFeatures:

@@ -9,7 +9,6 @@ absolute, point to another sheet or leave the 21 x 21 window, and how many formu
 from __future__ import annotations
 
 import json
-import logging
 import statistics
 import tempfile
 from collections import Counter
@@ -25,8 +24,6 @@ from ..constants import (
     KIND_STRUCTURED,
     RANGE_PLACEHOLDER,
 )
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["FormulaStats", "format_markdown", "formula_stats", "iter_examples"]
 

@@ -12,8 +12,6 @@ baseline has nothing to copy there and returns ``[]``: it scores what it scores.
 
 from __future__ import annotations
 
-import logging
-
 from ..constants import CONTEXT_FORMULAS, ContextSetting
 from ..references import format_a1
 from ..sheet import Cell, CellType, Sheet
@@ -28,8 +26,6 @@ from ..suggest.neighbours import (
     run_continuation,
     shift_formula,
 )
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["COPY_PRECISION", "MAX_COPY_SCAN", "RUN_CONTINUATION_PRECISION", "FormulaIndex", "copy_candidates", "rule_candidates",
            "run_continuation", "shift_formula"]

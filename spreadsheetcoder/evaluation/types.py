@@ -6,7 +6,6 @@ the harness (and the formula engine behind execution match).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -14,8 +13,6 @@ from ..constants import ContextSetting
 from ..sheet import Sheet, Workbook
 from ..suggest.types import Candidate
 from ..targets import Target
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["Candidate", "Predictor"]
 

@@ -7,7 +7,6 @@ same chunks, the same masking and the same pointer candidates.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,15 +14,14 @@ import numpy as np
 import torch
 
 from ..pretrained import CellTokenizer
+from ..vocab import BOS, SPECIALS
 from .cellplan import FeatureSource, plan_cells, plan_feature_pointers
 from .chunks import CellSource, plan_batch, plan_pointers, tag_table
 from .configuration import SpreadsheetCoderConfig
 
-logger = logging.getLogger(__name__)
-
 __all__ = ["BOS_ID", "Batcher", "teacher_forcing"]
 
-BOS_ID = 1  # "<bos>" in both vocabularies (vocab.SPECIALS)
+BOS_ID = SPECIALS.index(BOS)  # the same in both vocabularies
 
 
 def teacher_forcing(sketches: Sequence[np.ndarray], ranges: Sequence[np.ndarray]) -> dict[str, torch.Tensor]:

@@ -9,7 +9,6 @@ anchor is only offered when the target has it on the chosen sheet.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,13 +17,24 @@ import torch
 import torch.nn.functional as F
 
 from ..constants import RANGE_PLACEHOLDER
-from ..vocab import AREA, CELL, EOS, NAME, OWN_SHEET, SPECIALS, STRUCT
+from ..vocab import (
+    AREA,
+    CELL,
+    EOS,
+    HCOL_PREFIX,
+    NAME,
+    NAME_PREFIX,
+    OWN_SHEET,
+    SHEET_PREFIX,
+    SPEC_PREFIX,
+    SPECIALS,
+    STRUCT,
+    TABLE_PREFIX,
+)
 from .batching import BOS_ID
 from .decoder import NEG
 from .encoder import EncoderOutput
 from .modeling import SpreadsheetCoder
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["Grammar", "Hypothesis", "beam_search"]
 
@@ -62,15 +72,15 @@ GROUP_SHAPES = {CELL: ("sheet", "row", "col"), AREA: ("sheet", "row", "col", "ro
 def _range_class(token: str) -> str | None:
     if token in GROUP_SHAPES:
         return "head"
-    if token == OWN_SHEET or token.startswith("sheet:"):
+    if token == OWN_SHEET or token.startswith(SHEET_PREFIX):
         return "sheet"
-    if token.startswith("name:"):
+    if token.startswith(NAME_PREFIX):
         return "name"
-    if token.startswith("table:"):
+    if token.startswith(TABLE_PREFIX):
         return "table"
-    if token.startswith("spec:"):
+    if token.startswith(SPEC_PREFIX):
         return "spec"
-    if token.startswith("hcol:"):
+    if token.startswith(HCOL_PREFIX):
         return "hcol"
     if token[:1] in ("r", "R") and (token[1:2] in ("+", "-", "*", "^") or token[1:].isdigit()):
         return "row"
@@ -175,7 +185,7 @@ class Grammar:
         if kind == "spec":
             new.expect = ("hcol",) * text.count("{}")  # one column pointer per column of the pattern
         if kind == "sheet":
-            new.sheet_key = "=" if text == OWN_SHEET else text.removeprefix("sheet:")
+            new.sheet_key = "=" if text == OWN_SHEET else text.removeprefix(SHEET_PREFIX)
         if not new.expect:
             new.groups_done += 1
             new.done = new.groups_done == new.n_placeholders

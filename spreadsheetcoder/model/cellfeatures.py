@@ -15,7 +15,6 @@ text, so a sheet's texts are embedded once per process.
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -27,10 +26,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..constants import FORMULA_SEPARATOR, TAG_EMPTY, TAG_MASK, TAG_PAD
+from ..constants import (
+    FORMULA_SEPARATOR,
+    SPECIAL_TEXTS,
+    TAG_BOOL,
+    TAG_DATE,
+    TAG_ERROR,
+    TAG_NUMBER,
+    TAG_STRING,
+)
 from ..pretrained import safe_encode_batch
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "CELL_TYPES",
@@ -45,7 +50,7 @@ __all__ = [
 
 EMBED_DIM = 384
 MAX_EMBED_TOKENS = 32
-CELL_TYPES = ("empty", "pad", "mask", "num", "str", "date", "bool", "err", "other")
+CELL_TYPES = (*SPECIAL_TEXTS, TAG_NUMBER, TAG_STRING, TAG_DATE, TAG_BOOL, TAG_ERROR, "other")
 NUMERIC_FEATURES = 16
 FEATURE_MODES = ("minilm", "random")
 
@@ -62,7 +67,7 @@ class CellFeatures:
 
 def _split(text: str) -> tuple[str, str, str]:
     """``(tag, value, formula)`` of a typed cell text (``num:12|f:=R[-1]C*2`` -> num, 12, =R[-1]C*2)."""
-    if text in (TAG_EMPTY, TAG_PAD, TAG_MASK):
+    if text in SPECIAL_TEXTS:
         return text, "", ""
     formula = ""
     if FORMULA_SEPARATOR in text:
@@ -75,7 +80,7 @@ def embedded_text(text: str) -> str:
     """The part of a typed cell text that goes through MiniLM ('' when none does): a string's
     text, and the formula a neighbour shows in the ``formulas`` setting."""
     tag, value, formula = _split(text)
-    parts = [value] if tag in ("str", "err") and value else []
+    parts = [value] if tag in (TAG_STRING, TAG_ERROR) and value else []
     if formula:
         parts.append(formula)
     return " ".join(parts)
@@ -87,7 +92,7 @@ def typed_features(text: str) -> tuple[np.ndarray, int]:
     out = np.zeros(NUMERIC_FEATURES, np.float32)
     kind = CELL_TYPES.index(tag) if tag in CELL_TYPES else CELL_TYPES.index("other")
     out[11] = bool(formula)
-    if tag == "num":
+    if tag == TAG_NUMBER:
         try:
             number = float(value)
         except ValueError:
@@ -102,7 +107,7 @@ def typed_features(text: str) -> tuple[np.ndarray, int]:
             out[5] = float(number.is_integer() and 1900 <= number <= 2100)
             out[6] = float(number == 0)
             out[7] = min(1.0, len(value.partition(".")[2]) / 6.0)  # decimals written
-    elif tag == "date":
+    elif tag == TAG_DATE:
         out[8] = 1.0
         try:
             year, month = int(value[:4]), int(value[5:7])
@@ -110,9 +115,9 @@ def typed_features(text: str) -> tuple[np.ndarray, int]:
             out[10] = month / 12.0
         except ValueError:
             pass
-    elif tag == "bool":
+    elif tag == TAG_BOOL:
         out[12] = float(value.upper() == "TRUE")
-    if tag in ("str", "err"):
+    if tag in (TAG_STRING, TAG_ERROR):
         out[13] = math.log1p(len(value)) / 5.0
         out[14] = float(any(ch.isdigit() for ch in value))
         out[15] = float(value.isupper())
@@ -167,10 +172,10 @@ class MiniLM(nn.Module):
         from safetensors.torch import load_file
         from tokenizers import Tokenizer
 
-        from ..pretrained import base_model_dir
+        from ..pretrained import BASE_CONFIG_NAME, BASE_WEIGHTS_NAME, TOKENIZER_NAME, base_model_dir
 
         path = Path(folder) if folder is not None else base_model_dir()
-        cfg = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        cfg = json.loads((path / BASE_CONFIG_NAME).read_text(encoding="utf-8"))
         hidden, heads, inner = cfg["hidden_size"], cfg["num_attention_heads"], cfg["intermediate_size"]
         self.embeddings = nn.Module()
         self.embeddings.word_embeddings = nn.Embedding(cfg["vocab_size"], hidden)
@@ -179,11 +184,11 @@ class MiniLM(nn.Module):
         self.embeddings.LayerNorm = nn.LayerNorm(hidden, eps=1e-12)
         self.encoder = nn.Module()
         self.encoder.layer = nn.ModuleList(_Layer(hidden, heads, inner) for _ in range(cfg["num_hidden_layers"]))
-        state = load_file(str(path / "model.safetensors"))
+        state = load_file(str(path / BASE_WEIGHTS_NAME))
         state = {k: v for k, v in state.items() if not k.startswith(("pooler.", "embeddings.position_ids"))}
         self.load_state_dict(state, strict=True)
         self.eval().requires_grad_(False)
-        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_file(str(path / TOKENIZER_NAME))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_tokens)
 

@@ -13,9 +13,9 @@ from typing import Protocol
 
 import numpy as np
 
-from ..constants import MAX_HEADER_ROWS
+from ..constants import MASK_TEXT, MAX_HEADER_ROWS, PAD_TEXT
 from .cellfeatures import CellFeatures
-from .chunks import MASK_TEXT, PAD_TEXT, CellSource
+from .chunks import CellSource
 
 __all__ = ["CellPlan", "FeatureSource", "plan_cells", "plan_feature_pointers"]
 

@@ -23,19 +23,15 @@ chunk shows the sheet as it is, in training exactly as at inference.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
-from ..constants import MAX_HEADER_ROWS
-
-logger = logging.getLogger(__name__)
+from ..constants import MASK_TEXT, MAX_HEADER_ROWS, TAG_BOOL, TAG_DATE, TAG_ERROR, TAG_NUMBER, TAG_STRING
 
 __all__ = ["CellSource", "ChunkPlan", "PointerPlan", "compact_tags", "plan_batch", "plan_pointers", "tag_table"]
 
-EMPTY_TEXT, PAD_TEXT, MASK_TEXT = 0, 1, 2  # rows of every text table (see data/cache.py)
 _OWNER_STRIDE = 1 << 15  # > MAX_COL
 
 
@@ -87,7 +83,8 @@ class ChunkPlan:
 
 # Typed cell texts start with a tag that WordPiece cuts into 2-3 pieces (``num:`` -> nu ##m :).
 # The encoder sees one word instead, which leaves the per-cell token budget to the value itself.
-TAG_WORDS = {"num:": "number", "str:": "text", "date:": "date", "bool:": "logical", "err:": "error"}
+TAG_WORDS = {f"{TAG_NUMBER}:": "number", f"{TAG_STRING}:": "text", f"{TAG_DATE}:": "date", f"{TAG_BOOL}:": "logical",
+             f"{TAG_ERROR}:": "error"}
 
 
 def tag_table(encode: Any, token_id: Any) -> list[tuple[np.ndarray, int]]:

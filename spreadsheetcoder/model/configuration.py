@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,8 +10,6 @@ from typing import Any, TypeVar
 from ..constants import DEFAULT_CONTEXT, WINDOW_RADIUS, ContextSetting
 from ..context import check_context
 from ..errors import ConfigError
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["PRESETS", "SpreadsheetCoderConfig", "build_strict"]
 

@@ -9,16 +9,13 @@ output layer, so the model points at names it has never seen.
 
 from __future__ import annotations
 
-import logging
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..vocab import NAME_PREFIX, SHEET_PREFIX
 from .configuration import SpreadsheetCoderConfig
 from .encoder import EncoderOutput
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["FormulaDecoder", "pointer_slots"]
 
@@ -48,8 +45,8 @@ class FormulaDecoder(nn.Module):
         self.sketch_head = nn.Linear(d, len(config.sketch_vocab))
         self.range_head = nn.Linear(d, len(config.range_vocab))
         self.pointer_query = nn.Linear(d, d)
-        sheet_slots = torch.tensor(pointer_slots(config.range_vocab, "sheet:", config.max_sheets))
-        name_slots = torch.tensor(pointer_slots(config.range_vocab, "name:", config.max_names))
+        sheet_slots = torch.tensor(pointer_slots(config.range_vocab, SHEET_PREFIX, config.max_sheets))
+        name_slots = torch.tensor(pointer_slots(config.range_vocab, NAME_PREFIX, config.max_names))
         self.sheet_slots: torch.Tensor
         self.name_slots: torch.Tensor
         self.register_buffer("sheet_slots", sheet_slots, persistent=False)

@@ -9,7 +9,6 @@ the checkpoint for no measured gain.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,8 +18,6 @@ from torch import nn
 from ..constants import MAX_HEADER_ROWS
 from ..pretrained import base_model_dir
 from .configuration import SpreadsheetCoderConfig
-
-logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from transformers import BertModel

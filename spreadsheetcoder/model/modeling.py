@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,18 +12,14 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .. import __version__
 from ..errors import ConfigError
+from ..version import __version__
 from .configuration import SpreadsheetCoderConfig
 from .decoder import FormulaDecoder
 from .encoder import EncoderOutput, TableEncoder
-
-logger = logging.getLogger(__name__)
+from .layout import CONFIG_NAME, WEIGHTS_NAME
 
 __all__ = ["ModelOutput", "SpreadsheetCoder"]
-
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
 
 
 @dataclass

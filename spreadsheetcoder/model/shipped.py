@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from .layout import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME
 
 __all__ = ["MODEL_ENV", "SHIPPED_DIR", "model_card", "resolve_model_dir"]
 
 SHIPPED_DIR = Path(__file__).with_name("shipped")
 # An environment variable that points every command at another checkpoint folder.
 MODEL_ENV = "SPREADSHEETCODER_MODEL"
-CARD_NAME = "model_card.json"
 
 
 def resolve_model_dir(model: str | os.PathLike[str] | None = None) -> Path:
@@ -27,9 +27,9 @@ def resolve_model_dir(model: str | os.PathLike[str] | None = None) -> Path:
     shipped one. Raises ``ConfigError`` with what is missing when the folder holds no checkpoint."""
     chosen = model if model is not None else os.environ.get(MODEL_ENV) or SHIPPED_DIR
     path = Path(chosen)
-    if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
+    if not (path / CONFIG_NAME).is_file() or not (path / WEIGHTS_NAME).is_file():
         where = "the shipped model" if path == SHIPPED_DIR else f"model folder {str(path)!r}"
-        raise ConfigError(f"{where} holds no checkpoint (config.json + model.safetensors); "
+        raise ConfigError(f"{where} holds no checkpoint ({CONFIG_NAME} + {WEIGHTS_NAME}); "
                           "pass --model DIR with a folder written by `spreadsheetcoder train` (RUN/model)")
     return path
 

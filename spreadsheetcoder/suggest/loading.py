@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..model.layout import RETRIEVAL_NAME
 from ..model.shipped import resolve_model_dir
 from .predictor import FormulaPredictor
 from .ranker import load_ranker
-from .sources.retrieval import RETRIEVAL_FILE, RetrievalIndex
+from .sources.retrieval import RetrievalIndex
 from .suggester import Suggester
 
 __all__ = ["load_suggester"]
@@ -26,6 +27,6 @@ def load_suggester(model: str | os.PathLike[str] | None = None, *, device: str =
     folder = resolve_model_dir(model)
     predictor = FormulaPredictor(folder, device=device, beam=beam, batch_size=batch_size, cache_chunks=cache_chunks,
                                  max_steps=max_steps, neighbour_formulas=False)
-    index = Path(folder) / RETRIEVAL_FILE
+    index = Path(folder) / RETRIEVAL_NAME
     retrieval = RetrievalIndex.load(index) if index.is_file() else None
     return Suggester(predictor, load_ranker(folder), retrieval=retrieval)

@@ -9,7 +9,6 @@ Predictions go through the same ``Batcher`` as training, then constrained beam s
 from __future__ import annotations
 
 import copy
-import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,10 +23,9 @@ from ..constants import (
     MAX_COL,
     MAX_HEADER_ROWS,
     MAX_ROW,
+    PAD_TEXT,
     POINTER_TOKENS,
-    TAG_EMPTY,
-    TAG_MASK,
-    TAG_PAD,
+    SPECIAL_TEXTS,
     ContextSetting,
 )
 from ..context import SheetContext
@@ -36,12 +34,11 @@ from ..formula import canonical_formula, render_formula
 from ..model.batching import Batcher, to_device
 from ..model.beam import Grammar, beam_search, confidence
 from ..model.cellfeatures import CellFeatures, CellFeaturizer
-from ..model.chunks import EMPTY_TEXT, MASK_TEXT, PAD_TEXT
 from ..model.modeling import SpreadsheetCoder
 from ..pretrained import CellTokenizer
 from ..sheet import Sheet, Workbook
 from ..targets import Target
-from ..vocab import UNK, RefContext, decode_formula, formula_tokens
+from ..vocab import NAME_PREFIX, OWN_SHEET, SHEET_PREFIX, UNK, RefContext, decode_formula, formula_tokens
 from .neighbours import (
     COPY_PRECISION,
     RUN_CONTINUATION_PRECISION,
@@ -51,8 +48,6 @@ from .neighbours import (
 )
 from .safety import has_external_effect
 from .types import Candidate
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["FormulaPredictor", "WorkbookSource"]
 
@@ -92,13 +87,13 @@ class WorkbookSource:
                  featurizer: CellFeaturizer | None = None, pointer_tokenizer: CellTokenizer | None = None) -> None:
         self.workbook = workbook
         self.featurizer = featurizer
-        self.strings: list[str] = [TAG_EMPTY, TAG_PAD, TAG_MASK]  # text of each id (features encoder)
+        self.strings: list[str] = list(SPECIAL_TEXTS)  # text of each id (features encoder)
         self.contexts = [SheetContext(sheet, context) for sheet in workbook.sheets]
         self.tokenizer = tokenizer
         self.pointer_tokenizer = pointer_tokenizer or CellTokenizer(tokenizer.path, max_tokens=POINTER_TOKENS)
-        self.ids: dict[str, int] = {TAG_EMPTY: EMPTY_TEXT, TAG_PAD: PAD_TEXT, TAG_MASK: MASK_TEXT}
+        self.ids: dict[str, int] = {text: i for i, text in enumerate(SPECIAL_TEXTS)}
         self.width = max_tokens
-        self.table = self._tokens([TAG_EMPTY, TAG_PAD, TAG_MASK])
+        self.table = self._tokens(list(SPECIAL_TEXTS))
         self._sheet_pointers: np.ndarray | None = None
         self._name_pointers: dict[int, np.ndarray] = {}
         # The predictor's encodings of this source's chunks (by chunk key) and pointer tables (by sheet).
@@ -280,9 +275,11 @@ class FormulaPredictor:
         for token in ranges:
             if token not in self._range_index:
                 return f"range:{_range_kind(token)}"
-        if any(t.startswith("sheet:") and t != "sheet:=" and int(t[6:]) >= self.config.max_sheets for t in ranges):
+        max_sheets, max_names = self.config.max_sheets, self.config.max_names
+        if any(t.startswith(SHEET_PREFIX) and t != OWN_SHEET and int(t.removeprefix(SHEET_PREFIX)) >= max_sheets
+               for t in ranges):
             return "range:sheet-slot"
-        if any(t.startswith("name:") and int(t[5:]) >= self.config.max_names for t in ranges):
+        if any(t.startswith(NAME_PREFIX) and int(t.removeprefix(NAME_PREFIX)) >= max_names for t in ranges):
             return "range:name-slot"
         return None
 

@@ -21,11 +21,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..constants import ContextSetting
+from ..model.layout import RANKER_FILES, RANKER_META_NAME, RANKER_MODEL_NAME
 from .features import FEATURES
 
-__all__ = ["RANKER_FILES", "HeuristicRanker", "Ranker", "Scorer", "load_ranker", "softmax"]
-
-RANKER_FILES = ("ranker.txt", "ranker.json")
+__all__ = ["HeuristicRanker", "Ranker", "Scorer", "load_ranker", "softmax"]
 
 
 class Scorer(Protocol):
@@ -73,16 +72,16 @@ class Ranker:
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self.booster.save_model(str(folder / RANKER_FILES[0]))
-        (folder / RANKER_FILES[1]).write_text(json.dumps(self.meta, indent=1, sort_keys=True) + "\n")
+        self.booster.save_model(str(folder / RANKER_MODEL_NAME))
+        (folder / RANKER_META_NAME).write_text(json.dumps(self.meta, indent=1, sort_keys=True) + "\n")
 
     @classmethod
     def load(cls, folder: str | Path) -> Ranker:
         import lightgbm  # imported here: only a trained ranker needs it
 
         folder = Path(folder)
-        booster = lightgbm.Booster(model_file=str(folder / RANKER_FILES[0]))
-        meta = json.loads((folder / RANKER_FILES[1]).read_text())
+        booster = lightgbm.Booster(model_file=str(folder / RANKER_MODEL_NAME))
+        meta = json.loads((folder / RANKER_META_NAME).read_text())
         return cls(booster, meta)
 
 

@@ -21,7 +21,6 @@ model alone.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,8 +45,6 @@ from .sources.retrieval import RetrievalIndex, Retrieved, retrieval_candidates, 
 from .sources.structure import aggregate_candidates, arithmetic_candidates
 from .target import TargetView
 from .types import Candidate
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["ALL_SOURCES", "LeaveOut", "Scored", "Suggester"]
 

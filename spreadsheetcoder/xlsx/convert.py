@@ -9,7 +9,6 @@ ever written beside the input.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import signal
@@ -25,7 +24,6 @@ from .package import FORMAT_NAMES
 
 __all__ = ["CONVERTIBLE", "HOW_TO_CONVERT", "converted_to_xlsx"]
 
-logger = logging.getLogger(__name__)
 
 # LibreOffice reads these; the value is the file extension its type detection expects.
 CONVERTIBLE = {"xls": ".xls", "xlsb": ".xlsb", "ods": ".ods", "csv": ".csv", "text": ".csv",

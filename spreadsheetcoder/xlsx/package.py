@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import logging
 import re
 import struct
 import zipfile
@@ -32,7 +31,6 @@ from ..errors import WorkbookError
 __all__ = ["FORMATS", "FORMAT_NAMES", "GuardedZipFile", "open_package", "package_format", "sniff_format",
            "sniff_stream"]
 
-logger = logging.getLogger(__name__)
 
 # What sniff_format can answer. Only "xlsx" is read; the others are refused with a reason.
 FORMATS = ("xlsx", "xls", "xlsb", "ods", "encrypted", "csv", "text", "html", "xml",

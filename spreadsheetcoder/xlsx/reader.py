@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gc
 import io
-import logging
 import os
 import warnings
 import zipfile
@@ -61,7 +60,6 @@ from .worksheet import SheetParser, number_formats
 
 __all__ = ["FORMATS", "ReadLimits", "read_workbook", "sniff_format"]
 
-logger = logging.getLogger(__name__)
 
 _STRICT_NS = b"purl.oclc.org/ooxml/spreadsheetml/main"
 
@@ -304,8 +302,6 @@ def _read_xlsx(archive: GuardedZipFile, limits: ReadLimits, wanted: Sequence[str
         elif 0 <= defined.localSheetId < len(all_names) and all_names[defined.localSheetId] in by_name:
             by_name[all_names[defined.localSheetId]].defined_names[defined.name] = defined.value or ""
     return workbook
-
-
 
 
 def _precount(archive: GuardedZipFile, book: _BookReader, worksheets: list[tuple[str, str]], max_cells: int) -> None:

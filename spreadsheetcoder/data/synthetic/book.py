@@ -8,19 +8,15 @@ are built from the sheet they point at (``inputs.ref(12, 3, sheet=True)`` render
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from openpyxl.utils.cell import get_column_letter
 
+from ...references import quote_sheet
 from .expr import Expr, Span, final_value
 from .values import Grid, Scalar
 
-__all__ = ["BookData", "CellData", "SheetData", "Style", "TableDef", "a1", "quote_sheet"]
-
-# A sheet name needs no quotes when it is a plain identifier that cannot be read as a reference.
-_PLAIN_NAME = re.compile(r"[^\W\d][\w.]*")
-_REF_LIKE = re.compile(r"([A-Za-z]{1,3}\d+|[Rr]\d*[Cc]?\d*|[Cc]\d*)")
+__all__ = ["BookData", "CellData", "SheetData", "Style", "TableDef", "a1"]
 
 # Number format code (None = General) and bold flag; the writer turns each pair into one xf.
 Style = tuple[str | None, bool]
@@ -29,13 +25,6 @@ Style = tuple[str | None, bool]
 def a1(row: int, col: int, abs_row: bool = False, abs_col: bool = False) -> str:
     """``(5, 2)`` -> ``B5``; with anchors ``$B$5``."""
     return f"{'$' if abs_col else ''}{get_column_letter(col)}{'$' if abs_row else ''}{row}"
-
-
-def quote_sheet(name: str) -> str:
-    """A sheet name as formulas write it: ``Inputs`` stays bare, ``'Input Sheet'`` is quoted."""
-    if _PLAIN_NAME.fullmatch(name) and not _REF_LIKE.fullmatch(name):
-        return name
-    return "'" + name.replace("'", "''") + "'"
 
 
 @dataclass(slots=True)

@@ -30,8 +30,7 @@ from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
-from ...references import unquote_sheet
-from .book import quote_sheet
+from ...references import quote_sheet, unquote_sheet
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ Example: ``ws.ref(5, 2) * ws.ref(5, 3, abs_row=True)`` renders ``B5*C$5`` with t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import Protocol, Union
 
 from .values import (
     DIV0,
@@ -31,10 +31,7 @@ from .values import (
     to_text,
 )
 
-if TYPE_CHECKING:
-    from .book import SheetData
-
-__all__ = ["Expr", "Span", "binop", "home_of", "lift", "literal_text"]
+__all__ = ["BookLike", "CellLike", "Expr", "SheetLike", "Span", "binop", "home_of", "lift", "literal_text"]
 
 # Operator precedence, loosest first (Excel: comparison < & < +- < */ < ^ < % < unary minus).
 PREC_CMP, PREC_CAT, PREC_ADD, PREC_MUL, PREC_POW, PREC_PCT, PREC_NEG, PREC_ATOM = range(1, 9)
@@ -44,11 +41,49 @@ _PREC = {"=": PREC_CMP, "<>": PREC_CMP, "<": PREC_CMP, "<=": PREC_CMP, ">": PREC
 _ASSOCIATIVE = {"+", "*", "&"}
 
 
+class CellLike(Protocol):
+    """A cell as functions read it (``book.CellData``): its value and its formula text (no ``=``)."""
+
+    @property
+    def value(self) -> Scalar: ...
+
+    @property
+    def formula(self) -> str | None: ...
+
+
+class SheetLike(Protocol):
+    """The sheet a reference points at, as expressions and functions read it. ``book.SheetData`` is
+    the one kind; it is described here so that this module needs nothing from book.py, which builds
+    on it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def book(self) -> BookLike: ...
+
+    @property
+    def cells(self) -> Mapping[tuple[int, int], CellLike]: ...
+
+    def get(self, row: int, col: int) -> Scalar: ...
+
+    def grid(self, r1: int, c1: int, r2: int, c2: int) -> Grid: ...
+
+    def prefix(self) -> str: ...
+
+
+class BookLike(Protocol):
+    """The workbook of a sheet (``book.BookData``): its sheets in tab order."""
+
+    @property
+    def sheets(self) -> Sequence[SheetLike]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """The cells a reference points at: a sheet and a 1-based inclusive rectangle."""
 
-    sheet: SheetData
+    sheet: SheetLike
     r1: int
     c1: int
     r2: int
@@ -79,7 +114,7 @@ class Expr:
     value: Value
     prec: int = PREC_ATOM
     span: Span | None = None
-    home: SheetData | None = None
+    home: SheetLike | None = None
 
     def __add__(self, other: Operand) -> Expr:
         return binop("+", self, other)
@@ -144,7 +179,7 @@ class Expr:
         return Expr(f"({self.text})", self.value, PREC_ATOM, None, self.home)
 
 
-def home_of(exprs: Sequence[Expr]) -> SheetData | None:
+def home_of(exprs: Sequence[Expr]) -> SheetLike | None:
     """The common home sheet of some expressions' unqualified references (ValueError if two differ)."""
     home = None
     for e in exprs:

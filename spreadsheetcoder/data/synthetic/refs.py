@@ -11,7 +11,7 @@ from openpyxl.utils.cell import range_boundaries
 
 from ...references import unquote_sheet
 from .book import BookData, SheetData
-from .expr import Expr, Operand, Span, home_of, lift
+from .expr import Expr, Operand, SheetLike, Span, home_of, lift
 from .values import REF, to_number, to_text
 
 __all__ = ["column_here", "index_ref", "indirect", "offset", "range_to", "row_here"]
@@ -27,7 +27,7 @@ def column_here(col: int) -> Expr:
     return Expr("COLUMN()", float(col))
 
 
-def _span_expr(text: str, sheet: SheetData, r1: int, c1: int, r2: int, c2: int, parts: list[Expr]) -> Expr:
+def _span_expr(text: str, sheet: SheetLike, r1: int, c1: int, r2: int, c2: int, parts: list[Expr]) -> Expr:
     home = home_of(parts)
     if r1 < 1 or c1 < 1:
         return Expr(text, REF, home=home)

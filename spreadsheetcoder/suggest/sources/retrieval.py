@@ -31,9 +31,8 @@ from ..features import sketch_key
 from ..target import TargetView
 from ..types import Candidate
 
-__all__ = ["KEY_KINDS", "RETRIEVAL_FILE", "RetrievalIndex", "Retrieved", "context_keys", "retrieval_candidates"]
+__all__ = ["KEY_KINDS", "RetrievalIndex", "Retrieved", "context_keys", "retrieval_candidates"]
 
-RETRIEVAL_FILE = "retrieval.json.gz"
 # Key kinds, most specific first; a candidate's feature is the most specific kind that found it.
 KEY_KINDS = ("label_header", "sheet_label", "sheet_cell", "label", "header")
 # Formulas kept per key (the most frequent), and candidates offered per target.

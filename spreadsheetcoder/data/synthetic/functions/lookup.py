@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from openpyxl.utils.cell import get_column_letter
 
-from ..book import quote_sheet
+from ....references import quote_sheet
 from ..expr import Expr
 from ..values import NA, REF, VALUE, Grid, Scalar, Value, XlErrorSignal, compare, is_number, wildcard_pattern
 from .base import boolean, grid, integer, opt_num, register, require, scalar, text, vector

@@ -3,7 +3,7 @@ cross-sheet references (quoted names), OFFSET (last three months) and INDIRECT (
 
 from __future__ import annotations
 
-from ..book import quote_sheet
+from ....references import quote_sheet
 from ..ctx import Gen
 from ..expr import Expr, lift
 from ..functions import call
