@@ -11,16 +11,19 @@ import pytest
 from spreadsheetcoder.cli import main
 from spreadsheetcoder.fill import (
     CellSpecError,
+    check_fill_paths,
     display_formula,
     fill_bytes,
+    prediction_records,
     propose_cells,
     resolve_cells,
 )
 from spreadsheetcoder.formula import parse_formula
 from spreadsheetcoder.model.shipped import SHIPPED_DIR, model_card, resolve_model_dir
 from spreadsheetcoder.suggest.predictor import FormulaPredictor
+from spreadsheetcoder.suggest.types import Candidate
 from spreadsheetcoder.xlsx.reader import read_workbook
-from spreadsheetcoder.xlsx.writer import changed_outside
+from spreadsheetcoder.xlsx.writer import WriteError, changed_outside
 from tests.badfiles import xlsx_bytes
 
 DEMOS = Path(__file__).resolve().parent.parent / "sample_sheets" / "fill"
@@ -60,6 +63,33 @@ def test_resolve_cells_orders_and_errors() -> None:
         resolve_cells(book, "Nope!A1")
     with pytest.raises(CellSpecError, match="not a cell or an area"):
         resolve_cells(book, "Budget!XYZ")
+
+
+def test_prediction_records_name_the_cells_and_shape_the_candidates() -> None:
+    book = read_workbook(DEMOS / "budget.xlsx")
+    cells = resolve_cells(book, "Budget!B5,Budget!D5,Budget!H40,'Assumptions'!B2")
+    found = [[Candidate("=_xlfn.XLOOKUP(A5,A:A,B:B)", -0.12345678, 0.87654321, "model")],
+             [], [Candidate("=SUM(D1:D4)", -1.0, 0.5, "run"), Candidate("=D4", -2.0, 0.25, "copy")], []]
+    records = prediction_records(cells, found)
+    assert [r["cell"] for r in records] == ["Budget!B5", "Budget!D5", "Budget!H40", "Assumptions!B2"]
+    assert [r["holds"] for r in records] == [42000, "=C5-B5", None, 0.032]  # a formula, else the value
+    assert records[0]["candidates"] == [{"formula": "=XLOOKUP(A5,A:A,B:B)", "confidence": 0.876543,
+                                         "logprob": -0.123457, "source": "model"}]
+    assert [c["source"] for c in records[2]["candidates"]] == ["run", "copy"] and records[3]["candidates"] == []
+    with pytest.raises(ValueError):  # one candidate list per cell
+        prediction_records(cells, found[:2])
+
+
+def test_check_fill_paths_refuses_before_anything_is_read(tmp_path: Path) -> None:
+    book = DEMOS / "budget.xlsx"
+    check_fill_paths(book, tmp_path / "out.xlsx")
+    check_fill_paths(book, book, in_place=True)
+    with pytest.raises(WriteError, match=r"output folder .* does not exist"):
+        check_fill_paths(book, tmp_path / "missing" / "out.xlsx")
+    with pytest.raises(FileNotFoundError, match="no such workbook"):
+        check_fill_paths(tmp_path / "nope.xlsx", tmp_path / "out.xlsx")
+    with pytest.raises(WriteError, match="is the input workbook"):
+        check_fill_paths(book, book)
 
 
 def test_predict_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
