@@ -260,12 +260,14 @@ def test_fill_output_keeps_the_input_permission_bits(tmp_path: Path) -> None:
 
 def test_argument_errors_come_before_the_model_loads(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import spreadsheetcoder.cli as cli
+    from spreadsheetcoder.commands import fill as fill_command
+    from spreadsheetcoder.commands import predict as predict_command
 
     def no_model(args: object) -> None:
         raise AssertionError("the model was loaded before the arguments were checked")
 
-    monkeypatch.setattr(cli, "_predictor", no_model)
+    for command in (fill_command, predict_command):
+        monkeypatch.setattr(command, "load_predictor", no_model)
     book = str(DEMOS / "budget.xlsx")
     with pytest.raises(SystemExit) as exit_k:
         main(["predict", book, "--cell", "Budget!D15", "-k", "0"])
@@ -277,7 +279,7 @@ def test_argument_errors_come_before_the_model_loads(tmp_path: Path, capsys: pyt
 
 
 def test_table_output_shows_a_multi_line_formula_on_one_line() -> None:
-    from spreadsheetcoder.cli import _one_line
+    from spreadsheetcoder.commands.common import one_line
 
-    assert _one_line('=IF(A1>0,\n  "yes",\r\n  "no")') == '=IF(A1>0,   "yes",   "no")'
-    assert _one_line("=SUM(A1:A3)") == "=SUM(A1:A3)"
+    assert one_line('=IF(A1>0,\n  "yes",\r\n  "no")') == '=IF(A1>0,   "yes",   "no")'
+    assert one_line("=SUM(A1:A3)") == "=SUM(A1:A3)"
