@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DataError",
     "FormulaError",
     "SpreadsheetCoderError",
     "WorkbookError",
@@ -59,3 +60,7 @@ class FormulaError(SpreadsheetCoderError):
 
 class ConfigError(SpreadsheetCoderError, ValueError):
     """An invalid configuration value or an unknown key (a ``ValueError`` too)."""
+
+
+class DataError(SpreadsheetCoderError, ValueError):
+    """A data file that is not what it should be: extract's JSONL examples, a split file (a ``ValueError`` too)."""

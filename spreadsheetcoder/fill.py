@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from .suggest.suggester import Suggester
 
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "STATUSES", "CellResult", "CellSpecError", "FillPlan", "FillReport",
-           "display_formula", "fill_bytes", "fill_file", "plan_fill", "predict_cells",
-           "propose_cells", "resolve_cells", "write_fill"]
+           "check_fill_paths", "display_formula", "fill_bytes", "fill_file", "plan_fill", "predict_cells",
+           "prediction_records", "propose_cells", "resolve_cells", "write_fill"]
 
 # What happened to each requested cell.
 STATUSES = (
@@ -119,6 +119,21 @@ def predict_cells(predictor: FormulaPredictor | Suggester, workbook: Workbook, c
     if bar is not None:
         bar.close()
     return results
+
+
+def prediction_records(cells: Sequence[tuple[Sheet, int, int]],
+                       found: Sequence[Sequence[Candidate]]) -> list[dict[str, Any]]:
+    """``predict``'s result, one record per cell: ``cell`` ('Sheet'!A1), ``holds`` (its formula or
+    value, None when empty) and ``candidates`` (best first: ``formula`` as Excel shows it,
+    ``confidence`` and ``logprob`` rounded to 6 places, ``source``)."""
+    out: list[dict[str, Any]] = []
+    for (sheet, row, col), candidates in zip(cells, found, strict=True):
+        cell = sheet.get(row, col)
+        holds = None if cell is None or cell.is_empty else (cell.formula or cell.value)
+        out.append({"cell": cell_name(sheet, row, col), "holds": holds,
+                    "candidates": [{"formula": display_formula(c.formula), "confidence": round(c.confidence, 6),
+                                    "logprob": round(c.logprob, 6), "source": c.source} for c in candidates]})
+    return out
 
 
 def _is_number(sheet: Sheet, row: int, col: int) -> bool:
@@ -344,20 +359,32 @@ def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: Formul
     return output, report
 
 
+def check_fill_paths(source: str | os.PathLike[str], output: str | os.PathLike[str], *,
+                     in_place: bool = False) -> None:
+    """What ``fill_file`` refuses, checked without reading anything (before a model loads): an
+    output folder that does not exist, a missing input, and ``output`` equal to ``source`` without
+    ``in_place`` (``WriteError``, ``FileNotFoundError``, ``WriteError``)."""
+    src, dst = Path(source), Path(output)
+    folder = dst.parent if str(dst.parent) else Path(".")
+    if not folder.is_dir():
+        raise WriteError(f"output folder {str(folder)!r} does not exist")
+    if not src.is_file():
+        raise FileNotFoundError(f"no such workbook: {src}")
+    if not in_place and dst.exists() and os.path.samefile(src, dst):
+        raise WriteError(f"output {str(dst)!r} is the input workbook; choose another -o, or pass --in-place "
+                         "to overwrite it")
+
+
 def fill_file(source: str | os.PathLike[str], output: str | os.PathLike[str], cells: str | Sequence[str] | None,
               predictor: FormulaPredictor | Suggester, *, in_place: bool = False, **options: Any) -> FillReport:
     """``fill_bytes`` from the file ``source`` to the file ``output`` (written atomically, with the
     input's permission bits).
 
-    ``output`` equal to ``source`` is refused unless ``in_place``; the input is otherwise never written.
+    ``output`` equal to ``source`` is refused unless ``in_place``; the input is otherwise never written
+    (``check_fill_paths``).
     """
+    check_fill_paths(source, output, in_place=in_place)
     src, dst = Path(source), Path(output)
-    if not src.is_file():
-        raise FileNotFoundError(f"no such workbook: {src}")
-    same = dst.exists() and os.path.samefile(src, dst)
-    if same and not in_place:
-        raise WriteError(f"output {str(dst)!r} is the input workbook; choose another -o, or pass --in-place "
-                         "to overwrite it")
     data = src.read_bytes()
     filled, report = fill_bytes(data, cells, predictor, label=str(src), **options)
     write_atomic(dst, filled, mode=stat.S_IMODE(src.stat().st_mode))  # the input's permission bits

@@ -35,7 +35,7 @@ from .data.cache import SHEETS_NAME
 from .data.dataset import FormulaDataset, ensure_cell_features, make_loader
 from .errors import ConfigError
 from .model.batching import Batcher, DatasetCollator, to_device
-from .model.configuration import SpreadsheetCoderConfig, build_strict
+from .model.configuration import PRESETS, SpreadsheetCoderConfig, build_strict, parse_field
 from .model.layout import (
     CHECKPOINT_DIR,
     CONFIG_NAME,
@@ -417,22 +417,41 @@ def train(options: TrainConfig, *, progress: bool | None = None) -> dict[str, An
 
 
 def load_options(config: str | None, overrides: list[str]) -> TrainConfig:
-    """Options from a preset name or a JSON file, then ``key=value`` overrides (``model.d_model=128``)."""
+    """Options from a preset name or a JSON file, then ``key=value`` overrides (``model.d_model=128``).
+
+    Each override's value is parsed as the type of the field it sets (``TrainConfig``'s, or with
+    ``model.`` ``SpreadsheetCoderConfig``'s; ``model={...}`` takes a JSON object of those): an unknown
+    key, a value of the wrong type or an unknown preset is a ``ConfigError``, raised before anything loads.
+    """
     data: dict[str, Any] = {}
     if config:
         path = Path(config)
-        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"preset": config}
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{config}: not a JSON file of training options ({exc})") from None
+            if not isinstance(data, dict):
+                raise ConfigError(f"{config}: training options must be a JSON object")
+        elif config in PRESETS:
+            data = {"preset": config}
+        else:
+            raise ConfigError(f"{config!r} is neither a JSON file nor a preset; presets: {sorted(PRESETS)}")
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep:
             raise ConfigError(f"override {item!r} is not key=value")
-        try:
-            value: Any = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
         if key.startswith("model."):
-            data.setdefault("model", {})[key[6:]] = value
+            model = data.setdefault("model", {})
+            model[key[6:]] = parse_field(SpreadsheetCoderConfig, key[6:], raw, "model fields", name=key)
+        elif key == "model":  # a JSON object of model fields
+            given = parse_field(TrainConfig, key, raw, "training options")
+            data["model"] = {name: parse_field(SpreadsheetCoderConfig, name, text if isinstance(text, str)
+                                               else json.dumps(text), "model fields", name=f"model.{name}")
+                             for name, text in given.items()}
         else:
-            data[key] = value
-    return TrainConfig.from_dict(data)
-
+            data[key] = parse_field(TrainConfig, key, raw, "training options")
+    options = TrainConfig.from_dict(data)
+    if options.preset not in PRESETS:
+        raise ConfigError(f"unknown preset {options.preset!r}; presets: {sorted(PRESETS)}")
+    return options

@@ -7,11 +7,11 @@ import torch
 from torch.utils.data import DistributedSampler, SequentialSampler
 
 from spreadsheetcoder.context import ContextWindow
-from spreadsheetcoder.data.cache import CacheConfig, build_cache
+from spreadsheetcoder.data.cache import CacheConfig, build_cache, examples_radius
 from spreadsheetcoder.data.dataset import BucketBatchSampler, FormulaDataset, collate, make_loader
 from spreadsheetcoder.data.extract import extract
 from spreadsheetcoder.data.split import WorkbookSplitter
-from spreadsheetcoder.errors import ConfigError
+from spreadsheetcoder.errors import ConfigError, DataError
 from spreadsheetcoder.pretrained import CellTokenizer
 from tests.support.sheets import sample_books
 
@@ -95,6 +95,35 @@ def test_cache_is_reused_by_key_and_rebuilt_on_config_change(examples, cache, sp
     other = build_cache([examples], root, splitter=WorkbookSplitter(splits_file),
                         config=CacheConfig(sketch_min_count=1, range_min_count=1, max_cell_tokens=8), progress=False)
     assert other != cache and FormulaDataset(other, None, with_cells=True)[0]["cells"].shape[-1] == 8
+
+
+def test_examples_radius_is_read_from_the_first_example(examples, tmp_path):
+    first = json.loads(examples.read_text(encoding="utf-8").splitlines()[0])
+    assert examples_radius(examples) == first["context"]["radius"] == 10
+    wide = tmp_path / "wide.jsonl"
+    wide.write_text("\n" + json.dumps({**first, "context": {**first["context"], "radius": 16}}) + "\n")
+    assert examples_radius(wide) == 16  # blank lines skipped
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert examples_radius(empty) == 10  # WINDOW_RADIUS
+    with pytest.raises(FileNotFoundError, match="no such examples file"):
+        examples_radius(tmp_path / "missing.jsonl")
+    (tmp_path / "other.jsonl").write_text('{"a": 1}\n')
+    with pytest.raises(DataError, match=r"no context\.radius"):
+        examples_radius(tmp_path / "other.jsonl")
+    (tmp_path / "text.jsonl").write_text("not json\n")
+    with pytest.raises(DataError, match="line 1: not JSON"):
+        examples_radius(tmp_path / "text.jsonl")
+
+
+def test_a_bad_splits_file_is_a_data_error(tmp_path):
+    bad = tmp_path / "SPLITS.tsv"
+    bad.write_text("file\tpart\nbook.xlsx\tdev\n")
+    with pytest.raises(DataError, match="columns file and split"):
+        WorkbookSplitter(bad)
+    bad.write_text("file\tsplit\nbook.xlsx\tvalidation\n")
+    with pytest.raises(DataError, match="unknown split 'validation'"):
+        WorkbookSplitter(bad)
 
 
 def test_setting_mismatch_is_refused(examples, tmp_path):

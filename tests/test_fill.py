@@ -11,16 +11,19 @@ import pytest
 from spreadsheetcoder.cli import main
 from spreadsheetcoder.fill import (
     CellSpecError,
+    check_fill_paths,
     display_formula,
     fill_bytes,
+    prediction_records,
     propose_cells,
     resolve_cells,
 )
 from spreadsheetcoder.formula import parse_formula
 from spreadsheetcoder.model.shipped import SHIPPED_DIR, model_card, resolve_model_dir
 from spreadsheetcoder.suggest.predictor import FormulaPredictor
+from spreadsheetcoder.suggest.types import Candidate
 from spreadsheetcoder.xlsx.reader import read_workbook
-from spreadsheetcoder.xlsx.writer import changed_outside
+from spreadsheetcoder.xlsx.writer import WriteError, changed_outside
 from tests.support.badfiles import xlsx_bytes
 from tests.support.paths import SAMPLES
 
@@ -61,6 +64,33 @@ def test_resolve_cells_orders_and_errors() -> None:
         resolve_cells(book, "Nope!A1")
     with pytest.raises(CellSpecError, match="not a cell or an area"):
         resolve_cells(book, "Budget!XYZ")
+
+
+def test_prediction_records_name_the_cells_and_shape_the_candidates() -> None:
+    book = read_workbook(DEMOS / "budget.xlsx")
+    cells = resolve_cells(book, "Budget!B5,Budget!D5,Budget!H40,'Assumptions'!B2")
+    found = [[Candidate("=_xlfn.XLOOKUP(A5,A:A,B:B)", -0.12345678, 0.87654321, "model")],
+             [], [Candidate("=SUM(D1:D4)", -1.0, 0.5, "run"), Candidate("=D4", -2.0, 0.25, "copy")], []]
+    records = prediction_records(cells, found)
+    assert [r["cell"] for r in records] == ["Budget!B5", "Budget!D5", "Budget!H40", "Assumptions!B2"]
+    assert [r["holds"] for r in records] == [42000, "=C5-B5", None, 0.032]  # a formula, else the value
+    assert records[0]["candidates"] == [{"formula": "=XLOOKUP(A5,A:A,B:B)", "confidence": 0.876543,
+                                         "logprob": -0.123457, "source": "model"}]
+    assert [c["source"] for c in records[2]["candidates"]] == ["run", "copy"] and records[3]["candidates"] == []
+    with pytest.raises(ValueError):  # one candidate list per cell
+        prediction_records(cells, found[:2])
+
+
+def test_check_fill_paths_refuses_before_anything_is_read(tmp_path: Path) -> None:
+    book = DEMOS / "budget.xlsx"
+    check_fill_paths(book, tmp_path / "out.xlsx")
+    check_fill_paths(book, book, in_place=True)
+    with pytest.raises(WriteError, match=r"output folder .* does not exist"):
+        check_fill_paths(book, tmp_path / "missing" / "out.xlsx")
+    with pytest.raises(FileNotFoundError, match="no such workbook"):
+        check_fill_paths(tmp_path / "nope.xlsx", tmp_path / "out.xlsx")
+    with pytest.raises(WriteError, match="is the input workbook"):
+        check_fill_paths(book, book)
 
 
 def test_predict_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -231,12 +261,14 @@ def test_fill_output_keeps_the_input_permission_bits(tmp_path: Path) -> None:
 
 def test_argument_errors_come_before_the_model_loads(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import spreadsheetcoder.cli as cli
+    from spreadsheetcoder.commands import fill as fill_command
+    from spreadsheetcoder.commands import predict as predict_command
 
     def no_model(args: object) -> None:
         raise AssertionError("the model was loaded before the arguments were checked")
 
-    monkeypatch.setattr(cli, "_predictor", no_model)
+    for command in (fill_command, predict_command):
+        monkeypatch.setattr(command, "load_predictor", no_model)
     book = str(DEMOS / "budget.xlsx")
     with pytest.raises(SystemExit) as exit_k:
         main(["predict", book, "--cell", "Budget!D15", "-k", "0"])
@@ -248,7 +280,7 @@ def test_argument_errors_come_before_the_model_loads(tmp_path: Path, capsys: pyt
 
 
 def test_table_output_shows_a_multi_line_formula_on_one_line() -> None:
-    from spreadsheetcoder.cli import _one_line
+    from spreadsheetcoder.commands.common import one_line
 
-    assert _one_line('=IF(A1>0,\n  "yes",\r\n  "no")') == '=IF(A1>0,   "yes",   "no")'
-    assert _one_line("=SUM(A1:A3)") == "=SUM(A1:A3)"
+    assert one_line('=IF(A1>0,\n  "yes",\r\n  "no")') == '=IF(A1>0,   "yes",   "no")'
+    assert one_line("=SUM(A1:A3)") == "=SUM(A1:A3)"

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from spreadsheetcoder.cli import main
+from spreadsheetcoder.errors import ConfigError
+from spreadsheetcoder.model.configuration import parse_value
 from spreadsheetcoder.model.modeling import SpreadsheetCoder
-from spreadsheetcoder.training import lr_factor
+from spreadsheetcoder.training import load_options, lr_factor
 
 SMALL = ["--set", "model.radius=4", "--set", "model.tile=4", "--set", "model.dropout=0.0", "--set", "log_every=1",
          "--no-progress", "--json"]
@@ -48,6 +50,55 @@ def test_train_refuses_a_cache_with_too_narrow_windows(sample_cache, tmp_path, c
 def test_unknown_training_option_is_refused(sample_cache, tmp_path, capsys):
     assert main(["train", "--data", str(sample_cache), "--set", "lrate=1"]) == 2
     assert "unknown training options ['lrate']" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("max_steps=abc", "max_steps must be a whole number, got 'abc'"),
+    ("lr=fast", "lr must be a number, got 'fast'"),
+    ("shuffle=maybe", "shuffle must be true or false, got 'maybe'"),
+    ("model.d_model=1.5", "model.d_model must be a whole number, got '1.5'"),
+    ("model.context=cells", "model.context must be one of ['values', 'formulas'], got 'cells'"),
+    ("model.nope=1", "unknown model fields ['nope']; known: ["),
+    ("max_steps", "override 'max_steps' is not key=value"),
+])
+def test_set_is_checked_against_the_field_type_before_anything_loads(override, message, tmp_path, capsys):
+    # --data names no cache: an error about it would mean the data was opened before --set was checked
+    assert main(["train", "--data", str(tmp_path / "no-cache"), "--set", override]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("spreadsheetcoder train: error: ") and message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "no-cache").exists()
+
+
+def test_load_options_types_every_override(tmp_path):
+    options = load_options("tiny", ["max_steps=7", "lr=3e-4", "epochs=2", "bf16=false", "shuffle=off",
+                                    "init_from=null", "limit_examples=none", "out=runs/a=b", "model.d_model=96",
+                                    "model.use_conv=true", "model.context=formulas", 'model.sketch_vocab=["a", "b"]'])
+    assert (options.max_steps, options.lr, options.epochs, options.bf16, options.shuffle) == (7, 3e-4, 2.0, False, False)
+    assert options.init_from is None and options.limit_examples is None and options.out == "runs/a=b"
+    assert options.model == {"d_model": 96, "use_conv": True, "context": "formulas", "sketch_vocab": ["a", "b"]}
+    assert load_options(None, ['model={"d_model": 64, "dropout": 0.2}']).model == {"d_model": 64, "dropout": 0.2}
+    with pytest.raises(ConfigError, match=r"model\.d_model must be a whole number"):
+        load_options(None, ['model={"d_model": "wide"}'])
+    with pytest.raises(ConfigError, match="neither a JSON file nor a preset"):
+        load_options("huge", [])
+    config = tmp_path / "options.json"
+    config.write_text('{"preset": "small", "max_steps": 3}')
+    assert (load_options(str(config), []).preset, load_options(str(config), []).max_steps) == ("small", 3)
+    config.write_text("{not json")
+    with pytest.raises(ConfigError, match="not a JSON file of training options"):
+        load_options(str(config), [])
+
+
+def test_parse_value_by_type():
+    assert parse_value("12", int, "n") == 12 and parse_value("1e-3", float, "x") == 0.001
+    assert parse_value("YES", bool, "b") is True and parse_value("0", bool, "b") is False
+    assert parse_value("null", int | None, "n") is None and parse_value("3", float | None, "x") == 3.0
+    assert parse_value("[1, 2]", list[int], "xs") == [1, 2] and parse_value('{"a": 1}', dict, "d") == {"a": 1}
+    for text, kind, message in [("inf", float, "must be a number"), ("none", int, "whole number"),
+                                ("1,2", list[int], "JSON array"), ('["a"]', list[int], "whole number"),
+                                ("[1]", dict, "JSON object")]:
+        with pytest.raises(ConfigError, match=message):
+            parse_value(text, kind, "field")
 
 
 def test_learning_rate_warms_up_then_decays():

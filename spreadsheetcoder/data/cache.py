@@ -57,7 +57,7 @@ from ..constants import (
     ContextSetting,
 )
 from ..context import check_context, stored_context
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..formula import Formula
 from ..pretrained import CellTokenizer
 from ..references import Corner, Reference
@@ -74,11 +74,12 @@ from ..vocab import (
     Vocab,
     formula_tokens,
 )
+from .jsonl import iter_jsonl
 from .split import SPLITS, WorkbookSplitter
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EXAMPLE_DTYPE", "KEY_STRIDE", "CacheConfig", "build_cache", "formula_from_record"]
+__all__ = ["EXAMPLE_DTYPE", "KEY_STRIDE", "CacheConfig", "build_cache", "examples_radius", "formula_from_record"]
 
 CACHE_VERSION = 4
 # File names of a cache folder (the layout above): build_cache writes them, dataset.py reads them.
@@ -147,10 +148,8 @@ def formula_from_record(record: dict[str, Any]) -> Formula:
 
 def _iter_jsonl(paths: Sequence[Path]) -> Iterator[tuple[int, int, dict[str, Any]]]:
     for input_index, path in enumerate(paths):
-        with open(path, encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle):
-                if line.strip():
-                    yield input_index, line_no, json.loads(line)
+        for line_no, record in iter_jsonl(path):
+            yield input_index, line_no, record
 
 
 def cache_key(inputs: Sequence[Path], config: CacheConfig, tokenizer: CellTokenizer, splitter: WorkbookSplitter) -> str:
@@ -326,6 +325,25 @@ class _Builder:
         })
         (folder / META_NAME).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return meta
+
+
+def examples_radius(path: str | os.PathLike[str]) -> int:
+    """The window half-size the examples of the JSONL file ``path`` were extracted with: the first
+    example's ``context.radius`` (``WINDOW_RADIUS`` for an empty file).
+
+    Raises ``FileNotFoundError`` for a missing file and ``DataError`` when the first example is not
+    one written by extract."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such examples file: {path}")
+    for _, record in iter_jsonl(path):
+        context = record.get("context")
+        radius = context.get("radius") if isinstance(context, dict) else None
+        if isinstance(radius, bool) or not isinstance(radius, int) or radius < 0:
+            raise DataError(f"{path}: the first example has no context.radius; is it an examples file written by "
+                            "extract?")
+        return radius
+    return WINDOW_RADIUS
 
 
 def build_cache(

@@ -12,6 +12,8 @@ import hashlib
 import logging
 from pathlib import Path
 
+from ..errors import ConfigError, DataError
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["SPLITS", "WorkbookSplitter"]
@@ -30,14 +32,18 @@ class WorkbookSplitter:
 
     def __init__(self, splits_file: str | Path | None = None, dev: float = 0.1, test: float = 0.1) -> None:
         if not 0 <= dev + test < 1:
-            raise ValueError(f"dev + test must be in [0, 1), got {dev} + {test}")
+            raise ConfigError(f"dev + test must be in [0, 1), got {dev} + {test}")
         self.dev, self.test = dev, test
         self.fixed: dict[str, str] = {}
         if splits_file is not None:
             with open(splits_file, newline="", encoding="utf-8") as handle:
-                for row in csv.DictReader(handle, delimiter="\t"):
+                reader = csv.DictReader(handle, delimiter="\t")
+                if not {"file", "split"} <= set(reader.fieldnames or ()):
+                    raise DataError(f"{splits_file}: needs the tab-separated columns file and split, "
+                                    f"has {reader.fieldnames}")
+                for row in reader:
                     if row["split"] not in SPLITS:
-                        raise ValueError(f"{splits_file}: unknown split {row['split']!r} for {row['file']}")
+                        raise DataError(f"{splits_file}: unknown split {row['split']!r} for {row['file']}")
                     self.fixed[row["file"]] = row["split"]
             logger.info("%d workbooks with a fixed split from %s", len(self.fixed), splits_file)
 

@@ -8,11 +8,10 @@ absolute, point to another sheet or leave the 21 x 21 window, and how many formu
 
 from __future__ import annotations
 
-import json
 import statistics
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,10 @@ from ..constants import (
     KIND_STRUCTURED,
     RANGE_PLACEHOLDER,
 )
+from ..errors import ConfigError
+from .jsonl import iter_jsonl
 
-__all__ = ["FormulaStats", "format_markdown", "formula_stats", "iter_examples"]
+__all__ = ["FormulaStats", "compare_stats", "format_markdown", "formula_stats", "iter_examples"]
 
 TOP_FUNCTIONS = 30
 # Range lengths (cells covered) are reported in these buckets; whole rows/columns count as "whole".
@@ -43,10 +44,8 @@ def iter_examples(path: str | Path, workers: int | None = None) -> Iterator[dict
             extract(path, out, workers=workers)
             yield from iter_examples(out)
         return
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
+    for _, example in iter_jsonl(path):
+        yield example
 
 
 def _range_cells(ref: dict[str, Any], origin: tuple[int, int]) -> int | None:
@@ -158,6 +157,17 @@ def formula_stats(examples: Iterable[dict[str, Any]], name: str = "corpus") -> F
     for example in examples:
         stats.add(example)
     return stats
+
+
+def compare_stats(inputs: Sequence[str | Path], names: Sequence[str] | None = None, *,
+                  workers: int | None = None) -> list[dict[str, Any]]:
+    """``FormulaStats.to_json()`` of each input (JSONL examples or a folder of workbooks), named by
+    ``names`` (default: the paths); ``ConfigError`` unless there is one name per input."""
+    names = list(names) if names is not None else [str(p) for p in inputs]
+    if len(names) != len(inputs):
+        raise ConfigError(f"--names gives {len(names)} names for {len(inputs)} inputs")
+    return [formula_stats(iter_examples(p, workers=workers), name).to_json()
+            for p, name in zip(inputs, names, strict=True)]
 
 
 def format_markdown(reports: list[dict[str, Any]]) -> str:

@@ -26,7 +26,7 @@ from ..constants import CONTEXT_FORMULAS, DEFAULT_CONTEXT, REFERENCE_KINDS, Cont
 from ..context import check_context
 from ..data.extract import find_workbooks, source_of
 from ..data.split import SPLITS, WorkbookSplitter
-from ..errors import WorkbookError
+from ..errors import ConfigError, WorkbookError
 from ..formula import formula_functions, reference_kinds
 from ..references import format_a1
 from ..sheet import Sheet, Workbook
@@ -247,8 +247,8 @@ def evaluate_folder(
         Workbooks that cannot be read are skipped with a warning and counted in ``failed``.
 
     Raises:
-        ValueError: an unknown split or context setting, k < 1, or a predictor returning the wrong
-            number of candidate lists.
+        ConfigError (a ValueError): an unknown split or context setting, or k < 1.
+        ValueError: a predictor returning the wrong number of candidate lists.
     """
     _check_options(split, context, k)
     files = _split_files(Path(root), split, splitter, limit_workbooks)
@@ -278,10 +278,10 @@ def evaluate_folder(
 
 def _check_options(split: str, context: ContextSetting, k: int) -> None:
     if split not in SPLIT_CHOICES:
-        raise ValueError(f"unknown split {split!r}; expected one of {SPLIT_CHOICES}")
+        raise ConfigError(f"unknown split {split!r}; expected one of {SPLIT_CHOICES}")
     check_context(context)
     if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+        raise ConfigError(f"k must be at least 1, got {k}")
 
 
 def _split_files(root: Path, split: str, splitter: WorkbookSplitter | None,

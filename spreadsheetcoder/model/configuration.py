@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
+import types
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from ..constants import DEFAULT_CONTEXT, WINDOW_RADIUS, ContextSetting
 from ..context import check_context
 from ..errors import ConfigError
 
-__all__ = ["PRESETS", "SpreadsheetCoderConfig", "build_strict"]
+__all__ = ["PRESETS", "SpreadsheetCoderConfig", "build_strict", "parse_field", "parse_value"]
 
 T = TypeVar("T")
 
@@ -23,6 +25,78 @@ def build_strict(cls: type[T], data: dict[str, Any], what: str) -> T:
     if unknown:
         raise ConfigError(f"unknown {what} {unknown}; known: {sorted(known)}")
     return cls(**data)
+
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def parse_field(cls: type, key: str, text: str, what: str, name: str | None = None) -> Any:
+    """The text of a ``key=value`` override as a value of the type of the dataclass ``cls``'s field ``key``.
+
+    Raises ``ConfigError`` naming the known fields for an unknown ``key`` (``what`` names them:
+    "training options") and, for a value not of the field's type, the field (as ``name``, default
+    ``key``), the type and the text.
+    """
+    kinds = get_type_hints(cls)
+    if key not in kinds:
+        raise ConfigError(f"unknown {what} {[key]}; known: {sorted(kinds)}")
+    return parse_value(text, kinds[key], name or key)
+
+
+def parse_value(text: str, kind: Any, name: str) -> Any:
+    """``text`` as a value of the type ``kind``: ``int``, ``float`` (finite), ``bool`` (true/false,
+    yes/no, on/off, 1/0), ``str``, a ``Literal`` of strings, ``list[X]`` (a JSON array), ``dict``
+    (a JSON object), or ``X | None`` (``none``/``null``: None).
+    Raises ``ConfigError`` saying what ``name`` takes."""
+    origin, args = get_origin(kind), get_args(kind)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) < len(args) and text.strip().lower() in ("none", "null"):
+            return None
+        if len(inner) != 1:
+            raise TypeError(f"{name}: cannot parse a value of {kind}")
+        return parse_value(text, inner[0], name)
+    if origin is Literal:
+        if text in args:
+            return text
+        raise ConfigError(f"{name} must be one of {list(args)}, got {text!r}")
+    if kind is bool:
+        word = text.strip().lower()
+        if word in _TRUE + _FALSE:
+            return word in _TRUE
+        raise ConfigError(f"{name} must be true or false, got {text!r}")
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {text!r}") from None
+    if kind is float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise ConfigError(f"{name} must be a number, got {text!r}")
+        return value
+    if kind is str or kind is Any:
+        return text
+    if origin is list:
+        items = _json(text, list, name)
+        return [parse_value(item if isinstance(item, str) else json.dumps(item), args[0], name) for item in items]
+    if origin is dict or kind is dict:
+        return _json(text, dict, name)
+    raise TypeError(f"{name}: cannot parse a value of {kind}")
+
+
+def _json(text: str, kind: type, name: str) -> Any:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, kind):
+        raise ConfigError(f"{name} must be a JSON {'array' if kind is list else 'object'}, got {text!r}")
+    return value
 
 
 @dataclass

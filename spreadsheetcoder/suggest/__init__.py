@@ -13,15 +13,16 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .loading import load_suggester
+    from .loading import load_evaluation_systems, load_predictor, load_suggester
     from .predictor import FormulaPredictor
     from .suggester import ALL_SOURCES, Suggester
     from .types import Candidate
 
-__all__ = ["ALL_SOURCES", "Candidate", "FormulaPredictor", "Suggester", "load_suggester"]
+__all__ = ["ALL_SOURCES", "Candidate", "FormulaPredictor", "Suggester", "load_evaluation_systems", "load_predictor",
+           "load_suggester"]
 
 _HOMES = {"ALL_SOURCES": "suggester", "Candidate": "types", "FormulaPredictor": "predictor", "Suggester": "suggester",
-          "load_suggester": "loading"}
+          "load_evaluation_systems": "loading", "load_predictor": "loading", "load_suggester": "loading"}
 
 
 def __getattr__(name: str) -> Any:

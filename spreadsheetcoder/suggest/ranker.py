@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..constants import ContextSetting
+from ..errors import ConfigError
 from ..model.layout import RANKER_FILES, RANKER_META_NAME, RANKER_MODEL_NAME
 from .features import FEATURES
 
@@ -47,7 +48,7 @@ class Ranker:
 
     def __init__(self, booster: Any, meta: dict[str, Any]) -> None:
         if tuple(meta["features"]) != FEATURES:
-            raise ValueError("ranker was trained on other features; retrain it (scripts/train_ranker.py)")
+            raise ConfigError("ranker was trained on other features; retrain it (scripts/train_ranker.py)")
         self.booster = booster
         self.meta = meta
         # One isotonic map per context setting: {setting: (x, y)}.
@@ -61,7 +62,7 @@ class Ranker:
 
     def calibrate(self, probabilities: np.ndarray, context: ContextSetting) -> np.ndarray:
         if context not in self._maps:
-            raise ValueError(f"no calibration for context {context!r}; the ranker has {sorted(self._maps)}")
+            raise ConfigError(f"no calibration for context {context!r}; the ranker has {sorted(self._maps)}")
         x, y = self._maps[context]
         return np.interp(probabilities, x, y)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from ...errors import ConfigError
 from .book import BookData
 from .ctx import Gen
 from .kinds import KIND_WEIGHTS, KINDS
@@ -122,7 +123,7 @@ def generate_workbook(seed: int, index: int, kinds: list[str] | None = None) -> 
     """
     unknown = sorted(set(kinds or []) - set(KINDS))
     if unknown:
-        raise ValueError(f"unknown kinds {unknown}; known kinds: {sorted(KINDS)}")
+        raise ConfigError(f"unknown kinds {unknown}; known kinds: {sorted(KINDS)}")
     for attempt in range(MAX_ATTEMPTS):
         try:
             return _generate(workbook_rng(seed, index, attempt), kinds)
@@ -174,10 +175,10 @@ def synthesize(n: int, out_dir: Path, seed: int, workers: int = 1, progress: boo
         start: first index (to extend an existing run).
 
     Returns:
-        A ``SynthSummary``. Raises ``ValueError`` for ``n < 0`` or ``workers < 1``.
+        A ``SynthSummary``. Raises ``ConfigError`` (a ``ValueError``) for ``n < 0`` or ``workers < 1``.
     """
     if n < 0 or workers < 1:
-        raise ValueError(f"need n >= 0 and workers >= 1, got n={n}, workers={workers}")
+        raise ConfigError(f"need n >= 0 and workers >= 1, got n={n}, workers={workers}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if progress is None:
