@@ -9,7 +9,7 @@ A checkpoint folder (``SpreadsheetCoder.save_pretrained``; the shipped one is ``
     ranker.json          RANKER_META_NAME   its features and calibration
     retrieval.json.gz    RETRIEVAL_NAME     the retrieval index (suggest/sources/retrieval.py)
 
-A run folder (``model/train.py``) holds ``TRAIN_CONFIG_NAME``, ``CONFIG_NAME``, ``METRICS_NAME``, the
+A run folder (``training.py``) holds ``TRAIN_CONFIG_NAME``, ``CONFIG_NAME``, ``METRICS_NAME``, the
 latest checkpoint in ``CHECKPOINT_DIR`` (plus ``TRAINER_STATE_NAME``) and the best one in ``MODEL_DIR``.
 
 Imports nothing, so that loading a ranker or an index never loads torch.
