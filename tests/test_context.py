@@ -5,8 +5,7 @@ import pytest
 from spreadsheetcoder.constants import FORMULA_SEPARATOR, TAG_EMPTY, TAG_MASK, TAG_PAD
 from spreadsheetcoder.context import ContextWindow, SheetContext, extract_context, format_value
 from spreadsheetcoder.errors import ConfigError
-
-from .sheets import grid, make_cell, make_sheet
+from tests.support.sheets import grid, make_cell, make_sheet
 
 
 def budget_sheet():

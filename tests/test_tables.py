@@ -1,7 +1,6 @@
 from spreadsheetcoder.sheet import TableDef
 from spreadsheetcoder.tables import find_header_rows
-
-from .sheets import grid, make_sheet
+from tests.support.sheets import grid, make_sheet
 
 
 def test_header_on_row_1():

@@ -1,7 +1,6 @@
 from spreadsheetcoder.sheet import Workbook
 from spreadsheetcoder.targets import list_targets, named_cells
-
-from .sheets import grid, make_sheet
+from tests.support.sheets import grid, make_sheet
 
 
 def filled_sheet():
