@@ -323,7 +323,8 @@ def write_fill(data: bytes, plan: FillPlan, found: Sequence[Sequence[Candidate]]
 
 def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: FormulaPredictor | Suggester, *,
                min_confidence: float = DEFAULT_MIN_CONFIDENCE, context: ContextSetting | None = None, k: int = 5, propose: bool = False,
-               progress: bool = False, label: str | None = None) -> tuple[bytes, FillReport]:
+               progress: bool = False, label: str | None = None,
+               workbook: Workbook | None = None) -> tuple[bytes, FillReport]:
     """Fill cells of an .xlsx package given as bytes; return the new package and the report.
 
     ``read_workbook`` → ``plan_fill`` → ``predict_cells`` → ``write_fill`` (the service runs the same
@@ -340,6 +341,7 @@ def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: Formul
             for the suggestion pipeline).
         k: candidates kept in the report per cell.
         propose: add the cells ``propose_cells`` finds.
+        workbook: ``data`` already read (with the caller's own limits), so it is not parsed again.
 
     Raises:
         WorkbookError: unreadable input. CellSpecError: bad cells. ConfigError: bad options.
@@ -348,7 +350,7 @@ def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: Formul
         raise ConfigError(f"min_confidence must be in [0, 1], got {min_confidence}")
     started = time.perf_counter()
     context = context or predictor.default_context
-    plan = plan_fill(read_workbook(data), cells, propose=propose)
+    plan = plan_fill(workbook if workbook is not None else read_workbook(data), cells, propose=propose)
     before = dict(predictor.stats)
     found = predict_cells(predictor, plan.workbook, plan.cells_to_predict(), k=k, context=context, progress=progress)
     output = write_fill(data, plan, found, min_confidence=min_confidence)

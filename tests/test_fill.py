@@ -171,6 +171,22 @@ def test_fill_shares_encodings_across_a_column(predictor: FormulaPredictor) -> N
     assert report.stats["chunks_encoded"] < report.stats["chunks_requested"] / 2
 
 
+def test_fill_bytes_uses_a_workbook_already_read(predictor: FormulaPredictor, monkeypatch: pytest.MonkeyPatch) -> None:
+    import spreadsheetcoder.fill as fill
+
+    data = (DEMOS / "budget.xlsx").read_bytes()
+    cells = ",".join(EXPECTED["budget.xlsx"])
+    expected, _ = fill_bytes(data, cells, predictor, min_confidence=0.0)
+    workbook = read_workbook(data)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the workbook was parsed again")
+
+    monkeypatch.setattr(fill, "read_workbook", refuse)
+    output, report = fill_bytes(data, cells, predictor, min_confidence=0.0, workbook=workbook)
+    assert output == expected and report.counts["filled"] == len(EXPECTED["budget.xlsx"])
+
+
 def test_propose_cells_finds_fill_down_gaps_and_totals() -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
