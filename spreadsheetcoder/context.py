@@ -15,7 +15,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from .constants import (
     CONTEXT_FORMULAS,
@@ -100,7 +100,7 @@ def check_context(context: str) -> ContextSetting:
     """The one check of a context setting: ``values`` or ``formulas``, else ``ConfigError``."""
     if context not in CONTEXT_SETTINGS:
         raise ConfigError(f"unknown context setting {context!r}; expected one of {CONTEXT_SETTINGS}")
-    return cast(ContextSetting, context)
+    return context  # narrowed to ContextSetting by the membership test
 
 
 def stored_context(data: Mapping[str, Any]) -> ContextSetting:

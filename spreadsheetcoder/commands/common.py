@@ -37,7 +37,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 def add_command(subparsers: Subparsers, name: str, *, help: str, description: str) -> argparse.ArgumentParser:
     """A subcommand's parser, its help shown with ``HelpFormatter``."""
-    return subparsers.add_parser(name, help=help, description=description,  # type: ignore[no-any-return]
+    return subparsers.add_parser(name, help=help, description=description,
                                  formatter_class=HelpFormatter)
 
 

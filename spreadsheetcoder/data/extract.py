@@ -289,7 +289,7 @@ class ExtractSummary:
         }
 
 
-def _work(args: tuple[Path, Path, str, bool, Path, int, int]) -> WorkbookResult:
+def _work(args: tuple[Path, Path, ContextSetting, bool, Path, int, int]) -> WorkbookResult:
     path, root, context, all_cells, spool_dir, number, radius = args
     spool = spool_dir / f"{number}.jsonl"
     try:

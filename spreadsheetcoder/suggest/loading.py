@@ -49,10 +49,10 @@ def load_evaluation_systems(model: str | os.PathLike[str], *, ranker: str | os.P
     ``model_only``, the systems beside it (``evaluation.evaluate_folder``'s ``systems``): ``full``, the
     pipeline without retrieval ranked by the ranker in ``ranker`` (default: ``model``'s), and with
     ``ablation`` ``full_no_exec``, the same without running candidates on the sheet."""
-    predictor = FormulaPredictor(model, device=device, beam=beam, batch_size=batch_size, neighbour_formulas=False)
+    predictor = FormulaPredictor(Path(model), device=device, beam=beam, batch_size=batch_size, neighbour_formulas=False)
     systems: dict[str, Suggester] = {}
     if not model_only:
-        scorer = load_ranker(ranker or model)
+        scorer = load_ranker(Path(ranker or model))
         systems["full"] = Suggester(predictor, scorer)
         if ablation:
             systems["full_no_exec"] = Suggester(predictor, scorer, execute=False)
