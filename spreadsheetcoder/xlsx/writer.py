@@ -14,6 +14,16 @@ come from expat (``CurrentByteIndex``), so the bytes between edits are never re-
 XML declaration, namespaces, attribute order and whitespace all stay as they were. Only empty
 cells are written: a cell that holds a value, a formula or inline text raises ``CellNotEmpty``.
 
+``replace_formulas`` is the same edit for occupied cells (``check --fix``: a wrong formula, or a
+number typed over one, gets its repair). Each target ``<c>`` must exist and hold a formula or a
+value (number, string, shared string, bool, inline text); it is rewritten to hold only the new
+``<f>``, keeping ``r``, the style ``s`` and its other attributes but not the type ``t`` (nor the
+``cm``/``vm`` metadata of the old content). It refuses, with a ``WriteError``, an empty or missing
+cell (``set_formulas`` writes those), the master of a shared formula (the cells of its range
+borrow its text), an array formula or data table and the cells of their ranges, and a cell of a
+merged area other than its top-left; a shared-formula child may be replaced (it gets a formula of
+its own). ``xl/workbook.xml`` gets ``fullCalcOnLoad`` as for ``set_formulas``.
+
 ``clear_cells`` is the inverse edit (a formula cell becomes an empty cell that keeps its style);
 the blank-and-fill round trip of the tests and the demo workbooks of ``sample_sheets/`` use it.
 ``write_atomic`` writes a file through a temporary file in the destination folder and a rename.
@@ -45,6 +55,7 @@ __all__ = [
     "changed_outside",
     "clear_cells",
     "formula_cells",
+    "replace_formulas",
     "set_formulas",
     "write_atomic",
     "xml_formula",
@@ -119,6 +130,7 @@ class _Cell(_Element):
     occupied: str | None = None  # what it holds ("a formula", "a value", "inline text")
     shared_master: bool = False  # holds <f t="shared" ref=...>: other cells borrow its text
     formula_type: str | None = None  # the t attribute of its <f> ("normal" when absent)
+    formula_ref: str | None = None  # the ref attribute of its <f> (the range of a shared, array or data-table formula)
 
 
 @dataclass
@@ -134,6 +146,38 @@ class _SheetLayout:
     rows: list[_Row] = field(default_factory=list)
     dimension: _Element | None = None
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    def formula_areas(self) -> list[tuple[tuple[int, int, int, int], _Cell]]:
+        """The ranges of the array formulas and data tables with the cell that holds each: the other
+        cells of such a range hold only its results."""
+        areas = []
+        for row in self.rows:
+            for cell in row.cells:
+                if cell.formula_type in ("array", "dataTable") and cell.formula_ref:
+                    area = _area(cell.formula_ref)
+                    if area is not None:
+                        areas.append((area, cell))
+        return areas
+
+
+def _area(ref: str) -> tuple[int, int, int, int] | None:
+    """``(top, left, bottom, right)`` of an A1 range or single cell; None when it is not one."""
+    corners = ref.split(":")
+    try:
+        (r1, c1), (r2, c2) = parse_a1(corners[0]), parse_a1(corners[-1])
+    except ValueError:
+        return None
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+def _inside(area: tuple[int, int, int, int], r: int, c: int) -> bool:
+    top, left, bottom, right = area
+    return top <= r <= bottom and left <= c <= right
+
+
+def _a1_area(area: tuple[int, int, int, int]) -> str:
+    top, left, bottom, right = area
+    return f"{column_letter(left)}{top}:{column_letter(right)}{bottom}"
 
 
 def _start_element(data: bytes, start: int, name: str, attrs: dict[str, str], cls: type[_Element] = _Element,
@@ -191,12 +235,9 @@ class _SheetScanner:
         self.stack.append((local, element))
 
     def _merge_cell(self, ref: str) -> None:
-        corners = ref.split(":")
-        try:
-            (r1, c1), (r2, c2) = parse_a1(corners[0]), parse_a1(corners[-1])
-            self.layout.merged.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
-        except ValueError:
-            pass
+        area = _area(ref)
+        if area is not None:
+            self.layout.merged.append(area)
 
     def _start_row(self, index: int, name: str, attrs: dict[str, str]) -> _Row:
         explicit = "r" in attrs
@@ -227,6 +268,7 @@ class _SheetScanner:
             cell.occupied = "a formula"
             cell.formula_type = attrs.get("t", "normal")
             cell.shared_master = cell.formula_type == "shared" and "ref" in attrs
+            cell.formula_ref = attrs.get("ref")
         elif local == "is":
             cell.occupied = cell.occupied or "inline text"
         elif local == "v":
@@ -331,28 +373,62 @@ def _without_type(start_tag: str) -> str:
     return tag[:-2].rstrip() + ">" if tag.endswith("/>") else tag
 
 
-def _sheet_edits(data: bytes, part: str, sheet: str, formulas: Mapping[tuple[int, int], str]) -> bytes:
+def _check_target(sheet: str, r: int, c: int, cell: _Cell | None, layout: _SheetLayout,
+                  formula_areas: list[tuple[tuple[int, int, int, int], _Cell]], replace: bool) -> None:
+    """Raise unless the cell at (r, c) may get a formula.
+
+    Never a cell of a merged area other than its top-left. ``set_formulas`` (``replace`` false)
+    writes only cells that hold nothing (``CellNotEmpty`` otherwise, which ``fill`` turns into a
+    skipped cell). ``replace_formulas`` writes only cells that hold something, and neither the
+    master of a shared formula (its text is borrowed by the other cells of its range) nor an array
+    formula or data table, nor a result cell in its range (the formula spans the whole range). A
+    shared-formula child may be replaced: it just gets a formula of its own.
+    """
+    ref = f"{column_letter(c)}{r}"
+    for area in layout.merged:
+        if _inside(area, r, c) and (r, c) != area[:2]:
+            raise WriteError(f"{sheet}!{ref} is inside the merged area {_a1_area(area)}")
+    occupied = cell.occupied if cell is not None else None
+    if not replace:
+        if occupied:
+            raise CellNotEmpty(sheet, ref, occupied)
+        return
+    for area, holder in formula_areas:
+        if _inside(area, r, c) and holder is not cell:
+            raise WriteError(f"{sheet}!{ref} is inside the range {_a1_area(area)} of the {holder.formula_type} "
+                             f"formula of {column_letter(holder.col)}{holder.row}: repair it in Excel")
+    if cell is None or not occupied:
+        raise WriteError(f"{sheet}!{ref} is empty; replace_formulas only rewrites cells that hold a formula "
+                         "or a value (set_formulas writes empty cells)")
+    if cell.shared_master:
+        raise WriteError(f"{sheet}!{ref} is the master of a shared formula ({cell.formula_ref}); replacing it "
+                         "would break the cells that share it: repair it in Excel")
+    if cell.formula_type in ("array", "dataTable"):
+        kind = "an array formula" if cell.formula_type == "array" else "a data table"
+        raise WriteError(f"{sheet}!{ref} holds {kind} ({cell.formula_ref or ref}); it spans its whole range "
+                         "and is not replaced cell by cell: repair it in Excel")
+
+
+def _sheet_edits(data: bytes, part: str, sheet: str, formulas: Mapping[tuple[int, int], str],
+                 replace: bool = False) -> bytes:
+    """The sheet part with the formulas written; ``replace`` as in ``_check_target``."""
     layout = _scan_sheet(data, part)
     sheet_data = layout.sheet_data
     assert sheet_data is not None
     prefix = _prefix(sheet_data.name)
     rows = {row.number: row for row in layout.rows}
+    formula_areas = layout.formula_areas()
     edits: list[tuple[int, int, bytes]] = []
     new_rows: dict[int, list[tuple[int, str]]] = {}
     for (r, c), formula in sorted(formulas.items()):
         ref = f"{column_letter(c)}{r}"
-        for top, left, bottom, right in layout.merged:
-            if top <= r <= bottom and left <= c <= right and (r, c) != (top, left):
-                raise WriteError(f"{sheet}!{ref} is inside the merged area "
-                                 f"{column_letter(left)}{top}:{column_letter(right)}{bottom}")
         row = rows.get(r)
+        cell = next((x for x in row.cells if x.col == c), None) if row is not None else None
+        _check_target(sheet, r, c, cell, layout, formula_areas, replace)
         if row is None:
             new_rows.setdefault(r, []).append((c, formula))
             continue
-        cell = next((x for x in row.cells if x.col == c), None)
         if cell is not None:
-            if cell.occupied:
-                raise CellNotEmpty(sheet, ref, cell.occupied)
             start_tag = data[cell.start:cell.tag_end].decode("utf-8")
             if not cell.explicit:
                 start_tag = start_tag.replace(_local_open(cell.name), f'{_local_open(cell.name)} r="{ref}"', 1)
@@ -397,17 +473,15 @@ def _dimension_edit(data: bytes, dimension: _Element | None,
     """Widen ``<dimension ref>`` to hold new cells (readers in streaming mode trust it)."""
     if dimension is None or "ref" not in dimension.attrs:
         return []
-    corners = dimension.attrs["ref"].split(":")
-    try:
-        (r1, c1), (r2, c2) = parse_a1(corners[0]), parse_a1(corners[-1])
-    except ValueError:
+    old = _area(dimension.attrs["ref"])
+    if old is None:
         return []
     cells = list(cells)
-    top, left = min([r1] + [r for r, _ in cells]), min([c1] + [c for _, c in cells])
-    bottom, right = max([r2] + [r for r, _ in cells]), max([c2] + [c for _, c in cells])
-    if (top, left, bottom, right) == (min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)):
+    top, left = min([old[0]] + [r for r, _ in cells]), min([old[1]] + [c for _, c in cells])
+    bottom, right = max([old[2]] + [r for r, _ in cells]), max([old[3]] + [c for _, c in cells])
+    if (top, left, bottom, right) == old:
         return []
-    ref = f"{column_letter(left)}{top}:{column_letter(right)}{bottom}"
+    ref = _a1_area((top, left, bottom, right))
     tag = data[dimension.start:dimension.tag_end].decode("utf-8")
     new = re.sub(_ATTR.format(name="ref"), lambda m: f'{m.group(1)}"{ref}"', tag, count=1)
     return [(dimension.start, dimension.tag_end, new.encode("utf-8"))]
@@ -468,9 +542,32 @@ def set_formulas(data: bytes, formulas: Mapping[str, Mapping[tuple[int, int], st
     Raises:
         WorkbookError: the bytes are not a readable package (reason codes as the reader's).
         WriteError: an unknown sheet, a cell inside a merged area, an empty formula, a formula
-            holding a character XML cannot carry (a lone surrogate, NUL, ...);
-            ``CellNotEmpty`` for a cell that holds something.
+            holding a character XML cannot carry (a lone surrogate, NUL, ...); ``CellNotEmpty``
+            for a cell that holds something.
     """
+    return _write_formulas(data, formulas, replace=False)
+
+
+def replace_formulas(data: bytes, formulas: Mapping[str, Mapping[tuple[int, int], str]]) -> bytes:
+    """Replace the content of occupied cells by formulas (the repair of a wrong formula or of a
+    number typed over one); return the new package.
+
+    Each target ``<c>`` is rewritten to hold only the new ``<f>`` (no cached value): its ``r``, ``s``
+    and other attributes stay, its type ``t`` and the ``cm``/``vm`` metadata of the old content go.
+    Arguments as ``set_formulas``.
+
+    Raises:
+        WorkbookError: the bytes are not a readable package.
+        WriteError: an unknown sheet; an empty or missing cell (``set_formulas`` writes those); a
+            cell inside a merged area other than its top-left, or in the range of an array formula
+            or data table; the master of a shared formula, an array formula or a data table (to be
+            repaired in Excel); an empty formula or one XML cannot carry.
+    """
+    return _write_formulas(data, formulas, replace=True)
+
+
+def _write_formulas(data: bytes, formulas: Mapping[str, Mapping[tuple[int, int], str]], replace: bool) -> bytes:
+    """``set_formulas`` or, with ``replace``, ``replace_formulas``: the sheet parts edited, calcPr set."""
     with _open(data) as archive:
         book, parts = sheet_parts(archive)
         replaced: dict[str, bytes] = {}
@@ -478,7 +575,7 @@ def set_formulas(data: bytes, formulas: Mapping[str, Mapping[tuple[int, int], st
             if not cells:
                 continue
             part = _find_sheet(parts, sheet)
-            replaced[part] = _sheet_edits(read_part(archive, part), part, sheet, cells)
+            replaced[part] = _sheet_edits(read_part(archive, part), part, sheet, cells, replace)
         if not replaced:
             return data
         replaced[book] = _full_calc_on_load(read_part(archive, book))
@@ -551,7 +648,8 @@ def _mask_calc(data: bytes) -> bytes:
 
 
 def changed_outside(before: bytes, after: bytes, cells: Mapping[str, Iterable[tuple[int, int]]]) -> list[str]:
-    """What differs between two packages outside what ``set_formulas`` may change for ``cells``.
+    """What differs between two packages outside what ``set_formulas`` or ``replace_formulas`` may
+    change for ``cells``.
 
     Allowed: the target cells of the named sheets (and rows holding only them), the sheets'
     ``<dimension>``, and ``<calcPr>`` of the workbook part. Returns one line per other difference
