@@ -25,6 +25,7 @@ Both return one ``Flag`` per cell (its best reason), highest score first, then i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..formula import Formula
@@ -149,19 +150,25 @@ def _best_per_cell(flags: list[Flag], workbook: Workbook) -> list[Flag]:
     return sorted(best.values(), key=lambda f: (-f.score, order[f.sheet], f.row, f.col))
 
 
-def inconsistent_formula_flags(workbook: Workbook) -> list[Flag]:
-    """Excel's inconsistent-formula, number-among-formulas and omitted-cells rules (module doc)."""
+def _chosen(workbook: Workbook, sheets: Sequence[str] | None) -> list[Sheet]:
+    return list(workbook.sheets) if sheets is None else [workbook.sheet(name) for name in sheets]
+
+
+def inconsistent_formula_flags(workbook: Workbook, sheets: Sequence[str] | None = None) -> list[Flag]:
+    """Excel's inconsistent-formula, number-among-formulas and omitted-cells rules (module doc),
+    on the named ``sheets`` (all when None)."""
     flags = []
-    for sheet in workbook.sheets:
+    for sheet in _chosen(workbook, sheets):
         flags.extend(_inconsistencies(sheet, relative_forms(sheet)))
         flags.extend(_omitted_cells(sheet))
     return _best_per_cell(flags, workbook)
 
 
-def excelint_flags(workbook: Workbook) -> list[Flag]:
-    """ExceLint-style reference-fingerprint outliers (``excelint.py``), one flag per cell."""
+def excelint_flags(workbook: Workbook, sheets: Sequence[str] | None = None) -> list[Flag]:
+    """ExceLint-style reference-fingerprint outliers (``excelint.py``), one flag per cell, on the
+    named ``sheets`` (all when None)."""
     flags = []
-    for sheet in workbook.sheets:
+    for sheet in _chosen(workbook, sheets):
         for outlier in outliers(sheet):
             flags.append(Flag(sheet.name, outlier.row, outlier.col, outlier.score, "fingerprint_outlier",
                               f"reference shape differs from {outlier.target.a1}"))

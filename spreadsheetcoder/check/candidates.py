@@ -132,7 +132,7 @@ def _rewrites(formula: Formula, sheet: Sheet, workbook: Workbook, origin: tuple[
         elif kind == "function_family":
             variants = rewrites.function_family_variants(formula)
         else:
-            variants = rewrites.wrong_sheet_variants(formula, sheet.name, workbook.sheet_names)
+            variants = rewrites.wrong_sheet_variants(formula, sheet.name, workbook.sheet_names, qualified_own=True)
         out.extend((kind, variant) for variant in variants)
         if len(out) >= MAX_REWRITES:
             return out[:MAX_REWRITES]

@@ -170,11 +170,14 @@ def function_family_variants(formula: Formula) -> list[Formula]:
     return out
 
 
-def wrong_sheet_variants(formula: Formula, own_sheet: str, sheet_names: list[str]) -> list[Formula]:
-    """A reference to another sheet pointed at each other sheet of the workbook, in tab order."""
+def wrong_sheet_variants(formula: Formula, own_sheet: str, sheet_names: list[str], *,
+                         qualified_own: bool = False) -> list[Formula]:
+    """A reference to another sheet pointed at each other sheet of the workbook, in tab order.
+    With ``qualified_own``, a reference naming the formula's own sheet (``Orders!B4`` on Orders)
+    is pointed elsewhere too: the inverse of a mistake that named the own sheet."""
     out = []
     for index, ref in _cell_refs(formula):
-        if ref.sheet is None or ref.sheet.casefold() == own_sheet.casefold():
+        if ref.sheet is None or (not qualified_own and ref.sheet.casefold() == own_sheet.casefold()):
             continue
         for name in sheet_names:
             if name.casefold() != ref.sheet.casefold():
