@@ -183,9 +183,10 @@ def cell_candidates(forms: SheetForms, workbook: Workbook, row: int, col: int) -
     elif not is_number_constant(forms.sheet.get(row, col)):
         return []
     for dr, dc in NEIGHBOUR_OFFSETS:
-        form = forms.forms.get((row + dr, col + dc))
-        if form is None or form == own_form:
+        neighbour = forms.forms.get((row + dr, col + dc))
+        if neighbour is None or neighbour == own_form:
             continue
+        form = neighbour
         known = found.get(form)
         if known is not None:
             if not known.from_neighbour:
