@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .commands.cache import add_cache_parser
+from .commands.check import add_check_parser
 from .commands.evaluate import add_evaluate_parser
 from .commands.extract import add_extract_parser
 from .commands.fill import add_fill_parser
@@ -33,6 +34,7 @@ __all__ = ["build_parser", "main"]
 EPILOG = """examples:
   spreadsheetcoder predict sample_sheets/fill/budget.xlsx --cell 'Budget!D5' -k 3
   spreadsheetcoder fill sample_sheets/fill/budget.xlsx -o budget_filled.xlsx --cells 'Budget!D5:F16' --report report.json
+  spreadsheetcoder check sample_sheets/budget.xlsx --fix -o budget_checked.xlsx
   spreadsheetcoder extract sample_sheets -o examples.jsonl
   spreadsheetcoder extract ../shared/corpus -o corpus.jsonl --context formulas --workers 2 --json
   spreadsheetcoder synth -n 2000 -o synth/ --seed 1 && spreadsheetcoder extract synth -o synth.jsonl
@@ -60,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for add in (add_extract_parser, add_synth_parser, add_stats_parser, add_cache_parser, add_train_parser,
-                add_evaluate_parser, add_predict_parser, add_fill_parser, add_serve_parser):
+                add_evaluate_parser, add_predict_parser, add_fill_parser, add_check_parser, add_serve_parser):
         add(sub)
     return parser
 

@@ -361,18 +361,20 @@ def fill_bytes(data: bytes, cells: str | Sequence[str] | None, predictor: Formul
     return output, report
 
 
-def check_fill_paths(source: str | os.PathLike[str], output: str | os.PathLike[str], *,
+def check_fill_paths(source: str | os.PathLike[str], output: str | os.PathLike[str] | None, *,
                      in_place: bool = False) -> None:
     """What ``fill_file`` refuses, checked without reading anything (before a model loads): an
     output folder that does not exist, a missing input, and ``output`` equal to ``source`` without
-    ``in_place`` (``WriteError``, ``FileNotFoundError``, ``WriteError``)."""
-    src, dst = Path(source), Path(output)
-    folder = dst.parent if str(dst.parent) else Path(".")
-    if not folder.is_dir():
+    ``in_place`` (``WriteError``, ``FileNotFoundError``, ``WriteError``). With ``output`` None
+    (``check`` without ``--fix``), only the input is checked."""
+    src = Path(source)
+    dst = Path(output) if output is not None else None
+    folder = None if dst is None else dst.parent if str(dst.parent) else Path(".")
+    if folder is not None and not folder.is_dir():
         raise WriteError(f"output folder {str(folder)!r} does not exist")
     if not src.is_file():
         raise FileNotFoundError(f"no such workbook: {src}")
-    if not in_place and dst.exists() and os.path.samefile(src, dst):
+    if dst is not None and not in_place and dst.exists() and os.path.samefile(src, dst):
         raise WriteError(f"output {str(dst)!r} is the input workbook; choose another -o, or pass --in-place "
                          "to overwrite it")
 

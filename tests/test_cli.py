@@ -16,7 +16,7 @@ from spreadsheetcoder.constants import (
 )
 from spreadsheetcoder.errors import ConfigError
 
-COMMANDS = ("extract", "synth", "stats", "cache", "train", "evaluate", "predict", "fill", "serve")
+COMMANDS = ("extract", "synth", "stats", "cache", "train", "evaluate", "predict", "fill", "check", "serve")
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:

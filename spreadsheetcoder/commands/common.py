@@ -52,6 +52,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def probability(text: str) -> float:
+    """An argparse type: a number in [0, 1] (a confidence threshold; checked before anything loads)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
+    return value
+
+
 def add_json_flag(p: argparse.ArgumentParser, help: str) -> None:
     """``--json``: print the result as JSON (``help`` says what and where) instead of text."""
     p.add_argument("--json", action="store_true", help=help)
