@@ -26,7 +26,7 @@ from .engine import InferenceEngine
 from .errors import install_error_handlers
 from .gate import RequestGate
 from .requestlog import RequestLog
-from .routes import fill_router, info_router, suggest_router
+from .routes import check_router, fill_router, info_router, suggest_router
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ DESCRIPTION = """Formula suggestions for spreadsheet cells from the table around
 
 An add-in sends the block of the sheet it reads (`POST /v1/suggest`) or the workbook file
 (`POST /v1/suggest/xlsx`) and gets the top-k formulas for a cell, in A1 with en-US syntax.
-`POST /v1/fill` writes predicted formulas into a copy of an uploaded workbook. When
+`POST /v1/fill` writes predicted formulas into a copy of an uploaded workbook; `POST /v1/check` lists the
+cells of an uploaded workbook that look like mistakes, each with a repair. When
 `SPREADSHEETCODER_API_KEYS` is set, `/v1` endpoints (except `/v1/info`) need `Authorization: Bearer <key>`.
 Every error is `{"error": {"code": ..., "message": ...}}`."""
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(info_router)
     app.include_router(suggest_router)
     app.include_router(fill_router)
+    app.include_router(check_router)
 
     page = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{OFFICE_JS_URL}}", settings.office_js_url)
 

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     fill_timeout_s: float = Field(default=300.0, gt=0,
                                   description="wall-clock limit of one /v1/fill (bulk work, served between "
                                               "suggestions; about 0.15 s a cell on 2 cores)")
+    check_timeout_s: float = Field(default=300.0, gt=0,
+                                   description="wall-clock limit of one /v1/check (bulk work, one sheet at a time "
+                                               "between suggestions; about 1-2 ms a checked cell)")
     max_queue: int = Field(default=512, ge=1, description="suggestions waiting for the model before 503 busy")
     cache_workbooks: int = Field(default=16, ge=1, description="workbooks kept with their encodings (LRU by content)")
     cache_mb: float = Field(default=100.0, gt=0,

@@ -11,7 +11,11 @@ the model runs on that thread, one at a time. Work waits in two queues, and sugg
   ``fill_slice_s`` seconds (from the time per cell measured on the slices before), one slice queued
   at a time per request, taken only when no suggestion waits. A suggestion therefore waits for at
   most one slice, and a request that runs out of time (its coroutine is cancelled) queues no
-  further slice: the work itself stops, not just the response.
+  further slice: the work itself stops, not just the response;
+- **checks** (``check``, behind ``/v1/check``): the formula checker (``spreadsheetcoder.check``,
+  loaded at the first check) run on one sheet at a time, each sheet a bulk item of the same queue,
+  so a suggestion waits for at most one sheet's check, and a check that runs out of time checks
+  no further sheet.
 
 Workbooks are cached by content (``WorkbookCache``): an add-in clicking around one sheet sends the
 same grid each time, so the sheet is converted and encoded once. The cache is bounded by its
@@ -37,7 +41,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from spreadsheetcoder.check import Checker, CheckReport, load_checker
 from spreadsheetcoder.constants import ContextSetting
+from spreadsheetcoder.errors import ConfigError
 from spreadsheetcoder.model.shipped import model_card, resolve_model_dir
 from spreadsheetcoder.sheet import Sheet, Workbook
 from spreadsheetcoder.suggest import Suggester, load_suggester
@@ -103,6 +109,15 @@ class _Job:
     bulk: bool = False
 
 
+@dataclass
+class _Call:
+    """Bulk work that is no prediction (one sheet of a check): ``fn`` run on the inference thread."""
+
+    fn: Callable[[], Any]
+    future: asyncio.Future[Any] = field(repr=False)
+    bulk: bool = True
+
+
 class InferenceEngine:
     """One model, one inference thread, two queues (suggestions first) and a size-bounded LRU of workbooks.
 
@@ -123,13 +138,15 @@ class InferenceEngine:
         self._cached_bytes = 0
         self._building: dict[str, asyncio.Future[CachedWorkbook]] = {}
         self._urgent: deque[_Job] = deque()
-        self._bulk: deque[_Job] = deque()
+        self._bulk: deque[_Job | _Call] = deque()
+        self._checker: Checker | None = None  # loaded at the first check (checker())
+        self._checker_lock = asyncio.Lock()
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self._untidy = False  # memory worth releasing once idle
         self._seconds_per_cell: float | None = None  # bulk work, moving average (sizes the slices)
-        self.stats = {"suggestions": 0, "batches": 0, "bulk_slices": 0, "bulk_cells": 0, "cache_hits": 0,
-                      "cache_misses": 0, "cache_evictions": 0}
+        self.stats = {"suggestions": 0, "batches": 0, "bulk_slices": 0, "bulk_cells": 0, "checks": 0,
+                      "checked_sheets": 0, "cache_hits": 0, "cache_misses": 0, "cache_evictions": 0}
 
     @property
     def model_name(self) -> str:
@@ -212,7 +229,7 @@ class InferenceEngine:
         if len(self._urgent) >= self.settings.max_queue:
             raise ApiError(503, "busy", f"{len(self._urgent)} suggestions are waiting; retry shortly",
                            headers={"Retry-After": "1"})
-        found = await self._submit(_Job(entry, sheet, [cell], context, k, self._future()))
+        found: list[list[Candidate]] = await self._submit(_Job(entry, sheet, [cell], context, k, self._future()))
         return found[0]
 
     async def predict_cells(self, entry: CachedWorkbook, cells: Sequence[tuple[Sheet, int, int]], *, context: ContextSetting,
@@ -239,6 +256,47 @@ class InferenceEngine:
             self._tidy_later()
         return results
 
+    # ------------------------------------------------------------------------------ checks
+
+    async def checker(self) -> Checker:
+        """The formula checker beside the model (``checker.txt``/``checker.json``), loaded once, at the
+        first call, on a reader thread. 503 ``checker_unavailable`` when the model folder has none (or
+        one this version cannot use); a later call tries again."""
+        if self._checker is None:
+            async with self._checker_lock:  # concurrent first checks share one load
+                if self._checker is None:
+                    try:
+                        self._checker = await self.read(partial(load_checker, self.model_dir))
+                    except ConfigError as exc:
+                        raise ApiError(503, "checker_unavailable", f"formula checking is not available: {exc}") from None
+        return self._checker
+
+    async def check(self, entry: CachedWorkbook, sheets: Sequence[str], *,
+                    min_confidence: float | None = None) -> CheckReport:
+        """The cells of ``sheets`` of a cached workbook that look like mistakes (``Checker.check``),
+        checked as bulk work on the inference thread, one sheet at a time, suggestions served between
+        sheets. Cancelling the caller checks no further sheet."""
+        checker = await self.checker()
+        workbook = entry.workbook
+        report = CheckReport(cells_checked=0, min_confidence=checker.default_min_confidence
+                             if min_confidence is None else float(min_confidence))
+        started = time.perf_counter()
+        try:
+            for name in sheets:
+                work = partial(checker.check, workbook, sheets=[name], min_confidence=min_confidence)
+                part: CheckReport = await self._submit(_Call(work, self._future()))
+                entry.last_used = time.monotonic()
+                report.cells_checked += part.cells_checked
+                report.flags.extend(part.flags)
+                self.stats["checked_sheets"] += 1
+        finally:
+            self._tidy_later()
+        self.stats["checks"] += 1
+        order = {name: i for i, name in enumerate(workbook.sheet_names)}
+        report.flags.sort(key=lambda f: (-f.confidence, order.get(f.sheet, 0), f.row, f.col))  # as Checker.check
+        report.seconds = time.perf_counter() - started
+        return report
+
     def slice_cells(self) -> int:
         """Cells of the next bulk slice: about ``fill_slice_s`` seconds at the time per cell measured
         so far (one cell until there is a measure; at most ``MAX_SLICE_CELLS``)."""
@@ -252,12 +310,16 @@ class InferenceEngine:
         if self._wake is not None:
             self._wake.set()
 
-    def _future(self) -> asyncio.Future[list[list[Candidate]]]:
+    def _future(self) -> asyncio.Future[Any]:
         return asyncio.get_running_loop().create_future()
 
-    async def _submit(self, job: _Job) -> list[list[Candidate]]:
+    async def _submit(self, job: _Job | _Call) -> Any:
         assert self._wake is not None, "InferenceEngine.start() was not called"
-        (self._bulk if job.bulk else self._urgent).append(job)
+        if job.bulk:
+            self._bulk.append(job)
+        else:
+            assert isinstance(job, _Job)  # a _Call is always bulk
+            self._urgent.append(job)
         self._wake.set()
         try:
             return await job.future
@@ -282,7 +344,11 @@ class InferenceEngine:
                 jobs = list(self._urgent)
                 self._urgent.clear()
             else:
-                jobs = [self._bulk.popleft()]
+                bulk = self._bulk.popleft()
+                if isinstance(bulk, _Call):
+                    await self._run_call(bulk)
+                    continue
+                jobs = [bulk]
             groups: dict[tuple[int, int, str], list[_Job]] = {}
             for job in jobs:
                 if not job.future.done():  # a request that timed out while waiting is skipped
@@ -302,6 +368,18 @@ class InferenceEngine:
             if not job.future.done():
                 job.future.set_result([found[cell][:job.k] for cell in job.cells])
         self._trim()  # the predictions added encodings to the cache
+
+    async def _run_call(self, call: _Call) -> None:
+        if call.future.done():  # its request timed out while it waited
+            return
+        try:
+            result = await self.run(call.fn)
+        except Exception as exc:  # this request fails, the service goes on
+            if not call.future.done():
+                call.future.set_exception(exc)
+            return
+        if not call.future.done():
+            call.future.set_result(result)
 
     def _predict(self, group: Sequence[_Job]) -> dict[tuple[int, int], list[Candidate]]:
         """On the inference thread: one ``predict_targets`` call for a group of jobs on one sheet."""

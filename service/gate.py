@@ -23,6 +23,7 @@ CONTENT_TYPES = {
     "/v1/suggest/xlsx": MULTIPART,
     "/v1/sheets": MULTIPART,
     "/v1/fill": MULTIPART,
+    "/v1/check": MULTIPART,
 }
 MULTIPART_SLACK = 64 * 1024  # form fields and part headers around an upload of the largest size
 PUBLIC = ("/v1/info",)

@@ -13,6 +13,8 @@ from .text import check_grid_text, check_text
 
 __all__ = [
     "CellValue",
+    "CheckFlagPublic",
+    "CheckResponse",
     "ErrorBody",
     "ErrorResponse",
     "FillResponse",
@@ -133,6 +135,37 @@ class FillResponse(BaseModel):
     report: dict[str, Any] = Field(description="per-cell status: filled, not_empty, low_confidence, ...")
 
 
+class CheckFlagPublic(BaseModel):
+    """A cell that looks like a mistake, and the formula proposed in its place."""
+
+    cell: str = Field(description="the cell with its sheet, quoted where Excel quotes it: Sheet1!D12, 'My Sheet'!B4")
+    sheet: str
+    row: int = Field(ge=1, description="1-based row")
+    col: int = Field(ge=1, description="1-based column")
+    formula: str | None = Field(description="what the cell holds (A1, en-US syntax), or null for a typed number")
+    value: CellValue = Field(description="what the cell shows (its cached value)")
+    kind: str = Field(description="the mistake the repair undoes: range_end, range_start, shifted_column, wrong_row, "
+                                  "swapped_operands, function_family, absolute_dropped, absolute_added, hardcoded, "
+                                  "wrong_sheet, inconsistent_formula")
+    confidence: float = Field(ge=0.0, le=1.0, description="calibrated probability that the cell is a mistake")
+    repair: str = Field(description="the formula proposed in its place (A1, en-US syntax, for range.formulas)")
+
+
+class CheckResponse(BaseModel):
+    """What ``/v1/check`` found: the flagged cells, highest confidence first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "cells_checked": 8, "min_confidence": 0.15,
+        "flags": [{"cell": "Sheet1!D12", "sheet": "Sheet1", "row": 12, "col": 4, "formula": "=SUM(D2:D10)",
+                   "value": 512, "kind": "range_end", "confidence": 0.97, "repair": "=SUM(D2:D11)"}],
+        "seconds": 0.021}]})
+
+    cells_checked: int = Field(description="formula cells, and typed numbers beside formulas, that were checked")
+    min_confidence: float = Field(description="the threshold used: cells at or above it are flagged")
+    flags: list[CheckFlagPublic]
+    seconds: float = Field(description="time the check took in the service")
+
+
 class GridSheet(BaseModel):
     name: str
     address: str = Field(description="A1 address of the grid's top-left cell")
@@ -170,6 +203,7 @@ class Limits(BaseModel):
     default_k: int
     request_timeout_s: float
     fill_timeout_s: float
+    check_timeout_s: float
 
 
 class InfoResponse(BaseModel):

@@ -1,6 +1,7 @@
 """End to end: the task pane in headless Debian Chromium (playwright driving /usr/bin/chromium; no
 browser is downloaded) against the real uvicorn server: upload a workbook, click a cell, see the
-suggestions, insert one; the same with a pasted range. A screenshot is saved and its path printed."""
+suggestions, insert one; the same with a pasted range; check a workbook with a planted mistake and
+apply the repair. Screenshots are saved and their paths printed."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import SAMPLES
-from tests.support.service_support import LiveServer, live_server  # noqa: F401  (live_server is a fixture)
+from tests.support.service_support import (  # noqa: F401  (live_server is a fixture)
+    PLANTED_CELL,
+    PLANTED_REPAIR,
+    LiveServer,
+    live_server,
+    planted_totals_xlsx,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -107,6 +114,38 @@ def test_paste_click_suggest_insert(page, live_server: LiveServer) -> None:  # n
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot), full_page=True)
     print(f"task pane screenshot (pasted range): {shot}")
+    assert page.outside == []
+
+
+def test_upload_check_apply_repair(page, live_server: LiveServer, tmp_path: Path) -> None:  # noqa: F811
+    path = tmp_path / "planted.xlsx"
+    path.write_bytes(planted_totals_xlsx())
+    open_pane(page, live_server)
+    page.set_input_files("#file", str(path))
+    page.wait_for_selector(f'#grid td[data-addr="{PLANTED_CELL}"]')
+    page.click("#view-check")  # an uploaded workbook is checked when the view opens
+    flag = page.locator(f'#flags .flag[data-cell="Sheet1!{PLANTED_CELL}"]')
+    flag.wait_for(timeout=60_000)
+    text = flag.inner_text()
+    assert "range stops one row short" in text and "=SUM(D2:D10)" in text and PLANTED_REPAIR in text
+    assert flag.locator(".pct").inner_text().endswith("%")
+    assert page.is_hidden("#suggestions-panel") and "Checked" in page.inner_text("#status")
+    cell = page.locator(f'#grid td[data-addr="{PLANTED_CELL}"]')
+    assert "flagged" in cell.get_attribute("class") and cell.inner_text() == "=SUM(D2:D10)"
+    assert "flagged" not in (page.locator('#grid td[data-addr="E12"]').get_attribute("class") or "")
+    flag.click()
+    assert "selected" in cell.get_attribute("class")
+    assert page.is_visible("#flag-detail") and page.inner_text("#flag-repair") == PLANTED_REPAIR
+    page.click("#flag-apply")
+    page.wait_for_selector(f'#grid td[data-addr="{PLANTED_CELL}"].repaired')
+    assert cell.inner_text() == PLANTED_REPAIR and "flagged" not in cell.get_attribute("class")
+    assert "applied" in flag.get_attribute("class") and page.is_disabled("#flag-apply")
+    assert f"Applied {PLANTED_REPAIR}" in page.inner_text("#status")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "taskpane_check.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"task pane screenshot (check, {PLANTED_CELL} repaired): {shot}")
+    assert shot.stat().st_size > 10_000
     assert page.outside == []
 
 

@@ -2,6 +2,8 @@
 // Three sources of a sheet: an uploaded .xlsx (/v1/sheets + /v1/suggest/xlsx), a pasted range
 // (/v1/suggest with the grid), or, inside Excel, the active worksheet through Office.js
 // (/v1/suggest with the used range; the chosen formula is written with range.formulas).
+// The Check view sends the workbook (the upload, or inside Excel the open document) to /v1/check,
+// lists the cells that look like mistakes, marks them in the grid and applies a repair like an insert.
 // Office.js is loaded only when the page runs in an Office host (Office adds _host_Info to the URL).
 "use strict";
 
@@ -18,6 +20,23 @@
     selected: null, // {row, col} (1-based, sheet coordinates)
     auth: false,
     limits: null,
+    view: "suggest", // suggest | check
+    check: null, // {flags: [{cell, sheet, row, col, formula, value, kind, confidence, repair, applied}], active}
+  };
+
+  // What each kind of flag (spreadsheetcoder/check/candidates.py CANDIDATE_KINDS) means, in words.
+  const KIND_LABELS = {
+    range_end: "range ends in the wrong place",
+    range_start: "range starts in the wrong place",
+    shifted_column: "reference one column off",
+    wrong_row: "reference one row off",
+    swapped_operands: "operands in the wrong order",
+    function_family: "wrong function of a pair (SUM/AVERAGE, MIN/MAX, COUNT/COUNTA)",
+    absolute_dropped: "a $ is missing: the reference moved when the formula was copied",
+    absolute_added: "an extra $: the reference stayed put when the formula was copied",
+    hardcoded: "a typed number where the cells beside it have a formula",
+    wrong_sheet: "reference to the wrong sheet",
+    inconsistent_formula: "differs from the formulas beside it",
   };
 
   const $ = (id) => document.getElementById(id);
@@ -110,6 +129,11 @@
         if (isFormula) { td.classList.add("formula"); td.title = formula; }
         if (typeof value === "number") td.classList.add("num");
         if (sheet.inserted && sheet.inserted[td.dataset.addr]) td.classList.add("inserted");
+        const flag = flagAt(sheet.name, row, col);
+        if (flag) {
+          td.classList.add(flag.applied ? "repaired" : "flagged");
+          td.title = (flag.applied ? "repaired: " : "possible mistake: ") + kindLabel(flag) + " — " + flag.repair;
+        }
         if (state.selected && state.selected.row === row && state.selected.col === col) td.classList.add("selected");
         td.addEventListener("click", () => selectCell(row, col));
       }
@@ -118,11 +142,22 @@
 
   function clearSuggestions() { $("suggestions").textContent = ""; $("target").textContent = ""; }
 
-  function selectCell(row, col) {
+  function highlightCell(row, col) {
     state.selected = { row, col };
     document.querySelectorAll("#grid td.selected").forEach((td) => td.classList.remove("selected"));
     const td = document.querySelector('#grid td[data-addr="' + a1(row, col) + '"]');
-    if (td) td.classList.add("selected");
+    if (td) { td.classList.add("selected"); if (td.scrollIntoView) td.scrollIntoView({ block: "nearest", inline: "nearest" }); }
+  }
+
+  function selectCell(row, col) {
+    highlightCell(row, col);
+    if (state.view === "check") {
+      const sheet = currentSheet();
+      const i = state.check && sheet ? state.check.flags.findIndex((f) => f.sheet === sheet.name && f.row === row && f.col === col) : -1;
+      if (i >= 0) openFlag(i);
+      else setStatus("Nothing flagged in " + a1(row, col) + ".");
+      return;
+    }
     suggest();
   }
 
@@ -139,8 +174,10 @@
       state.sheets = body.sheets.map((s) => ({ ...s, inserted: {} }));
       state.sheetIndex = 0;
       state.selected = null;
+      clearCheck();
       renderTabs(); renderGrid(); clearSuggestions();
       setStatus(file.name + ": " + state.sheets.length + " sheet(s). Click a cell to see formulas for it.");
+      if (state.view === "check") runCheck();
     } catch (err) {
       setStatus("Could not read " + file.name + ": " + err.message, true);
     }
@@ -172,6 +209,7 @@
     state.sheets = [{ name: "Sheet1", address: "A1", values, formulas, inserted: {} }];
     state.sheetIndex = 0;
     state.selected = null;
+    clearCheck();
     renderTabs(); renderGrid(); clearSuggestions();
     setStatus("Pasted " + values.length + "×" + width + " cells. Click a cell to see formulas for it.");
   }
@@ -238,7 +276,7 @@
       src.className = "source";
       src.textContent = s.source || "";
       b.append(code, bar, pct, src);
-      b.addEventListener("click", () => insert(s.formula, target));
+      b.addEventListener("click", () => writeFormula(s.formula, target));
       li.appendChild(b);
       list.appendChild(li);
     });
@@ -247,21 +285,27 @@
       : "The model has no formula for " + target + ".");
   }
 
-  async function insert(formula, target) {
+  // Write a formula into a cell (of the sheet called sheetName; default: the active / shown one):
+  // in Excel with range.formulas, in the page into the grid. True when it was written.
+  async function writeFormula(formula, target, sheetName) {
     if (state.mode === "office") {
       try {
         await Excel.run(async (context) => {
-          const cell = context.workbook.worksheets.getActiveWorksheet().getRange(target);
+          const sheets = context.workbook.worksheets;
+          const cell = (sheetName ? sheets.getItem(sheetName) : sheets.getActiveWorksheet()).getRange(target);
           cell.formulas = [[formula]];
           await context.sync();
         });
         setStatus("Inserted " + formula + " into " + target + ".");
+        return true;
       } catch (err) {
         setStatus("Could not insert: " + err.message, true);
+        return false;
       }
-      return;
     }
+    if (sheetName) showSheet(sheetName);
     const sheet = currentSheet();
+    if (!sheet) return false;
     const origin = parseA1(sheet.address);
     const p = parseA1(target);
     const i = p.row - origin.row, j = p.col - origin.col;
@@ -276,6 +320,209 @@
     sheet.inserted[target] = formula;
     renderGrid();
     setStatus("Inserted " + formula + " into " + target + ".");
+    return true;
+  }
+
+  function showSheet(name) {
+    const i = state.sheets.findIndex((s) => s.name === name);
+    if (i < 0 || i === state.sheetIndex) return;
+    state.sheetIndex = i;
+    state.selected = null;
+    renderTabs(); renderGrid(); clearSuggestions();
+  }
+
+  // ---------------------------------------------------------------- check
+
+  function showView(view) {
+    state.view = view;
+    for (const [name, panel] of [["suggest", "suggestions-panel"], ["check", "check-panel"]]) {
+      const button = $("view-" + name);
+      button.classList.toggle("active", name === view);
+      button.setAttribute("aria-pressed", String(name === view));
+      $(panel).hidden = name !== view;
+    }
+    if (view === "check" && !state.check && (state.source === "xlsx" || state.mode === "office")) runCheck();
+    else if (view === "check" && !state.check) setStatus("Upload a workbook (.xlsx), then Check looks for formulas that may be mistakes.");
+  }
+
+  function clearCheck() {
+    state.check = null;
+    $("flags").textContent = "";
+    $("check-summary").textContent = "";
+    $("flag-detail").hidden = true;
+  }
+
+  function flagAt(sheetName, row, col) {
+    if (!state.check) return null;
+    return state.check.flags.find((f) => f.sheet === sheetName && f.row === row && f.col === col) || null;
+  }
+
+  // The references of a formula, outside string literals: [{start: {row, col}, end: {row, col} | null}].
+  function references(formula) {
+    const text = String(formula || "").replace(/"[^"]*"/g, '""');
+    const found = [];
+    const pattern = /(?<![A-Za-z0-9_.])(\$?[A-Z]{1,3}\$?\d+)(?::(\$?[A-Z]{1,3}\$?\d+))?(?![A-Za-z0-9_(])/g;
+    for (const m of text.matchAll(pattern)) found.push({ start: parseA1(m[1]), end: m[2] ? parseA1(m[2]) : null });
+    return found;
+  }
+
+  // "range stops one row short" and the like: the first area whose end (start) the repair moves.
+  function rangeLabel(flag) {
+    const now = references(flag.formula), fixed = references(flag.repair);
+    const end = flag.kind === "range_end";
+    for (let i = 0; i < Math.min(now.length, fixed.length); i++) {
+      if (!now[i].end || !fixed[i].end) continue;
+      const a = end ? now[i].end : now[i].start, b = end ? fixed[i].end : fixed[i].start;
+      if (!a || !b || (a.row === b.row && a.col === b.col)) continue;
+      const rows = a.row !== b.row, n = Math.abs(rows ? b.row - a.row : b.col - a.col);
+      const what = (n === 1 ? "one " : n + " ") + (rows ? "row" : "column") + (n === 1 ? "" : "s");
+      const later = rows ? b.row > a.row : b.col > a.col; // the repair moves the corner down / right
+      if (end) return later ? "range stops " + what + " short" : "range runs " + what + " too far";
+      return later ? "range starts " + what + " too early" : "range starts " + what + " too late";
+    }
+    return null;
+  }
+
+  // "AVERAGE where SUM belongs": the first function the repair renames.
+  function functionLabel(flag) {
+    const names = (f) => Array.from(String(f || "").replace(/"[^"]*"/g, '""').matchAll(/([A-Z][A-Z0-9.]*)\(/g), (m) => m[1]);
+    const now = names(flag.formula), fixed = names(flag.repair);
+    for (let i = 0; i < Math.min(now.length, fixed.length); i++) {
+      if (now[i] !== fixed[i]) return now[i] + " where " + fixed[i] + " belongs";
+    }
+    return null;
+  }
+
+  function kindLabel(flag) {
+    const exact = flag.kind === "range_end" || flag.kind === "range_start" ? rangeLabel(flag)
+      : flag.kind === "function_family" ? functionLabel(flag) : null;
+    return exact || KIND_LABELS[flag.kind] || flag.kind.replace(/_/g, " ");
+  }
+
+  function shown(flag) {
+    if (flag.formula) return flag.formula;
+    return flag.value === null || flag.value === undefined ? "(empty)" : String(flag.value);
+  }
+
+  // The open document as an .xlsx file, through Office.js (in Excel the pane has no upload).
+  function officeFile() {
+    return new Promise((resolve, reject) => {
+      Office.context.document.getFileAsync(Office.FileType.Compressed, { sliceSize: 4194304 }, (result) => {
+        if (result.status !== Office.AsyncResultStatus.Succeeded) { reject(new Error(result.error.message)); return; }
+        const file = result.value, parts = [];
+        const next = (i) => file.getSliceAsync(i, (slice) => {
+          if (slice.status !== Office.AsyncResultStatus.Succeeded) { file.closeAsync(); reject(new Error(slice.error.message)); return; }
+          parts.push(new Uint8Array(slice.value.data));
+          if (i + 1 < file.sliceCount) { next(i + 1); return; }
+          file.closeAsync();
+          resolve(new Blob(parts, { type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" }));
+        });
+        next(0);
+      });
+    });
+  }
+
+  async function runCheck() {
+    let file = state.file, name = state.file ? state.file.name : "workbook.xlsx";
+    if (state.mode !== "office" && state.source !== "xlsx") {
+      setStatus("Check works on a workbook: upload an .xlsx (a pasted range cannot be checked).", true);
+      return;
+    }
+    clearCheck();
+    setStatus("Checking " + name + "…");
+    $("check-run").disabled = true;
+    try {
+      if (state.mode === "office") file = await officeFile();
+      const form = new FormData();
+      form.append("file", file, name);
+      const body = await call("/v1/check", { method: "POST", headers: headers(false), body: form });
+      state.check = { flags: body.flags.map((f) => ({ ...f, applied: false })), active: -1 };
+      renderFlags();
+      renderGrid();
+      $("check-summary").textContent = body.flags.length + " in " + body.cells_checked + " cells";
+      setStatus(body.flags.length
+        ? "Checked " + body.cells_checked + " cells in " + body.seconds + " s: " + body.flags.length + " possible mistake(s). Click one to see its repair."
+        : "Checked " + body.cells_checked + " cells in " + body.seconds + " s: nothing looks like a mistake.");
+    } catch (err) {
+      setStatus("Could not check: " + err.message, true);
+    } finally {
+      $("check-run").disabled = false;
+      $("check-run").textContent = "Check again";
+    }
+  }
+
+  function renderFlags() {
+    const list = $("flags");
+    list.textContent = "";
+    state.check.flags.forEach((flag, i) => {
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "flag" + (flag.applied ? " applied" : "") + (i === state.check.active ? " active" : "");
+      b.dataset.cell = flag.cell;
+      const head = document.createElement("div");
+      head.className = "head";
+      const where = document.createElement("span");
+      where.className = "where";
+      where.textContent = flag.cell;
+      const kind = document.createElement("span");
+      kind.className = "kind";
+      kind.textContent = (flag.applied ? "repaired: " : "") + kindLabel(flag);
+      const pct = document.createElement("span");
+      pct.className = "pct";
+      pct.textContent = (flag.confidence * 100).toFixed(1) + "%";
+      pct.title = "probability that this cell is a mistake";
+      head.append(where, kind, pct);
+      const change = document.createElement("div");
+      const now = document.createElement("code"), fixed = document.createElement("code");
+      now.textContent = shown(flag);
+      fixed.textContent = flag.repair;
+      change.append(now, " → ", fixed);
+      b.append(head, change);
+      b.addEventListener("click", () => openFlag(i));
+      li.appendChild(b);
+      list.appendChild(li);
+    });
+  }
+
+  async function openFlag(i) {
+    const flag = state.check.flags[i];
+    state.check.active = i;
+    renderFlags();
+    $("flag-detail").hidden = false;
+    $("flag-detail").classList.toggle("applied", flag.applied);
+    $("flag-cell").textContent = flag.cell;
+    $("flag-kind").textContent = kindLabel(flag) + ", " + (flag.confidence * 100).toFixed(1) + "%";
+    $("flag-formula").textContent = shown(flag);
+    $("flag-repair").textContent = flag.repair;
+    $("flag-apply").disabled = flag.applied;
+    $("flag-apply").textContent = flag.applied ? "Applied" : "Apply";
+    const address = a1(flag.row, flag.col);
+    if (state.mode === "office") {
+      try {
+        await Excel.run(async (context) => {
+          const sheet = context.workbook.worksheets.getItem(flag.sheet);
+          sheet.activate();
+          sheet.getRange(address).select();
+          await context.sync();
+        });
+      } catch (err) { /* the flag is shown even if Excel cannot select the cell */ }
+    } else {
+      showSheet(flag.sheet);
+      highlightCell(flag.row, flag.col);
+    }
+    setStatus(flag.cell + ": " + kindLabel(flag) + ". " + (flag.applied ? "Repaired." : "Apply writes " + flag.repair + " into it."));
+  }
+
+  async function applyFlag() {
+    if (!state.check || state.check.active < 0) return;
+    const i = state.check.active, flag = state.check.flags[i];
+    if (flag.applied) return;
+    if (!(await writeFormula(flag.repair, a1(flag.row, flag.col), flag.sheet))) return;
+    flag.applied = true;
+    renderGrid();
+    await openFlag(i);
+    setStatus("Applied " + flag.repair + " to " + flag.cell + ".");
   }
 
   // ---------------------------------------------------------------- Office
@@ -344,6 +591,10 @@
     $("file").addEventListener("change", (e) => { if (e.target.files.length) loadFile(e.target.files[0]); });
     $("show-paste").addEventListener("click", () => loadPaste($("paste").value));
     $("paste").addEventListener("paste", () => setTimeout(() => loadPaste($("paste").value), 0));
+    $("view-suggest").addEventListener("click", () => showView("suggest"));
+    $("view-check").addEventListener("click", () => showView("check"));
+    $("check-run").addEventListener("click", runCheck);
+    $("flag-apply").addEventListener("click", applyFlag);
     try {
       const info = await call("/v1/info", { headers: headers(false) });
       state.auth = info.auth;
@@ -356,7 +607,7 @@
     if (inOfficeHost()) loadOffice();
   }
 
-  window.spreadsheetcoder = { state, loadPaste, selectCell };
+  window.spreadsheetcoder = { state, loadPaste, selectCell, runCheck, kindLabel };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

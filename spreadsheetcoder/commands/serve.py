@@ -17,7 +17,7 @@ def add_serve_parser(subparsers: Subparsers) -> None:
         subparsers, "serve",
         help="run the REST service and the task pane (FastAPI on uvicorn)",
         description=(
-            "Serve POST /v1/suggest, /v1/suggest/xlsx and /v1/fill, GET /healthz and /v1/info, the task pane at / "
+            "Serve POST /v1/suggest, /v1/suggest/xlsx, /v1/fill and /v1/check, GET /healthz and /v1/info, the task pane at / "
             "and the Office add-in manifest at /addin/manifest.xml. Each worker loads the model once. Settings "
             "come from SPREADSHEETCODER_* environment variables (API_KEYS, CORS_ORIGINS, MAX_UPLOAD_BYTES, "
             "MAX_GRID_CELLS, MAX_K, REQUEST_TIMEOUT_S, ...; see service/config.py). Needs the 'service' extra. "

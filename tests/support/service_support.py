@@ -53,6 +53,31 @@ GRID = {
 }
 
 
+PLANTED_CELL = "D12"  # the planted mistake of planted_totals_xlsx: =SUM(D2:D10), one row short
+PLANTED_REPAIR = "=SUM(D2:D11)"
+
+
+def planted_totals_xlsx(sheet: str = "Sheet1", plant: bool = True) -> bytes:
+    """A 10-row table of numbers (B2:E11) under a header, with a totals row 12 of ``=SUM(B2:B11)`` ..
+    ``=SUM(E2:E11)``, where (``plant``) D12 is ``=SUM(D2:D10)``: a range that stops one row short."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = sheet
+    ws.append(["Item", "Q1", "Q2", "Q3", "Q4"])
+    for row in range(2, 12):
+        ws.append([f"Item {row - 1}"] + [10 + (row * 7 + col * 13) % 90 for col in range(2, 6)])
+    ws.append(["Total"] + [f"=SUM({c}2:{c}11)" for c in "BCDE"])
+    if plant:
+        ws[PLANTED_CELL] = "=SUM(D2:D10)"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def hostile_uploads() -> dict[str, tuple[bytes, int, str]]:
     """name -> (file bytes, expected status, expected error code)."""
     bomb_sheet = '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData>'
