@@ -28,6 +28,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import multiprocessing
 import random
 import signal
 import sys
@@ -119,6 +120,25 @@ def gather_book(workbook: Workbook, rng: random.Random, sheets_per_book: int, ot
     return out
 
 
+def _gather_source(job: tuple[int, str, Any, argparse.Namespace]) -> tuple[int, str, list[Any] | None]:
+    """One source's cells (None when skipped: too slow, or a file the reader refuses)."""
+    book_id, source, key, args = job
+    try:
+        with _time_limit(args.book_timeout):
+            if source == "corpus":
+                workbook = read_workbook(args.corpus / key)
+            else:
+                workbook = read_workbook(xlsx_bytes(generate_workbook(args.seed + 1000, key)[0]))
+            found = gather_book(workbook, random.Random(f"{args.seed}:{source}:{key}"), args.sheets_per_book,
+                                args.others, book_id)
+    except _Timeout:
+        return book_id, source, None
+    except Exception as exc:  # a corpus file the reader refuses is skipped, and said
+        log.warning("skipped %s %s: %s", source, key, exc)
+        return book_id, source, None
+    return book_id, source, found
+
+
 def gather(args: argparse.Namespace) -> dict[str, np.ndarray]:
     rng = random.Random(args.seed)
     sources: list[tuple[str, Any]] = [("corpus", f) for f in corpus_books(args.corpus, args.max_formula_cells)]
@@ -131,28 +151,19 @@ def gather(args: argparse.Namespace) -> dict[str, np.ndarray]:
     cell_of_row: list[int] = []
     cells: list[dict[str, Any]] = []
     skipped = 0
-    for book_id, (source, key) in enumerate(tqdm(sources, desc="gathering", unit="book")):
-        try:
-            with _time_limit(args.book_timeout):
-                if source == "corpus":
-                    workbook = read_workbook(args.corpus / key)
-                else:
-                    workbook = read_workbook(xlsx_bytes(generate_workbook(args.seed + 1000, key)[0]))
-                found = gather_book(workbook, random.Random(f"{args.seed}:{source}:{key}"), args.sheets_per_book,
-                                    args.others, book_id)
-        except _Timeout:
-            skipped += 1
-            continue
-        except Exception as exc:
-            log.warning("skipped %s %s: %s", source, key, exc)
-            skipped += 1
-            continue
-        for cell_rows, cell_labels, info in found:
-            info["source"] = source
-            cells.append(info)
-            rows.extend(cell_rows)
-            labels.extend(cell_labels)
-            cell_of_row.extend([len(cells) - 1] * len(cell_rows))
+    jobs = [(book_id, source, key, args) for book_id, (source, key) in enumerate(sources)]
+    with multiprocessing.get_context("fork").Pool(args.workers) as pool:
+        results = pool.imap(_gather_source, jobs, chunksize=1)  # in order: the same rows for any --workers
+        for _book_id, source, found in tqdm(results, total=len(jobs), desc="gathering", unit="book"):
+            if found is None:
+                skipped += 1
+                continue
+            for cell_rows, cell_labels, info in found:
+                info["source"] = source
+                cells.append(info)
+                rows.extend(cell_rows)
+                labels.extend(cell_labels)
+                cell_of_row.extend([len(cells) - 1] * len(cell_rows))
     log.info("gathered %d rows, %d cells from %d sources (%d skipped)", len(rows), len(cells), len(sources), skipped)
     return {
         "x": np.asarray(rows, np.float32), "y": np.asarray(labels, np.int8), "cell": np.asarray(cell_of_row, np.int64),
@@ -239,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-formula-cells", type=int, default=20000, help="corpus books with more are skipped")
     parser.add_argument("--book-timeout", type=int, default=60, help="seconds per book before it is skipped")
     parser.add_argument("--max-false-alarms", type=float, default=1.0, help="per 1,000 formula cells, on held-out books")
+    parser.add_argument("--workers", type=int, default=2, help="processes gathering books")
     parser.add_argument("--limit", type=int, default=0, help="use this many random books only (a quick run)")
     parser.add_argument("--cache", type=Path, help=".npz of gathered rows: read when present, else written")
     args = parser.parse_args(argv)
@@ -264,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         "trained": {"date": dt.date.today().isoformat(), "seed": args.seed, "rows": len(data["y"]),
                     "positives": int(data["y"].sum()), "cells": len(data["cell_role"]),
                     "books": len(books), "synthetic": args.synthetic, "sheets_per_book": args.sheets_per_book,
-                    "others": args.others, "max_formula_cells": args.max_formula_cells,
+                    "others": args.others, "max_formula_cells": args.max_formula_cells, "limit": args.limit,
+                    "book_timeout": args.book_timeout,
                     "lgbm": LGBM_PARAMS, "rounds": NUM_ROUNDS, "command": " ".join(sys.argv),
                     "seconds": round(time.time() - started, 1)},
     }

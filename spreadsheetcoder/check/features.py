@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from ..constants import RANGE_PLACEHOLDER
 from ..formula import Formula
@@ -76,7 +76,8 @@ FEATURES: tuple[str, ...] = (
     "decimals",
 )
 
-# Areas larger than this are not enumerated: their read-cell features are -1.
+# Read cells that differ between a candidate and the cell's formula are counted up to this many;
+# beyond, the read-cell features are -1.
 MAX_READ_CELLS = 4096
 
 _HEADER_SCAN = 40  # cells scanned up the column and left along the row for a heading
@@ -89,16 +90,18 @@ _HEADER_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _FAMILY = {"SUM": "SUM", "AVERAGE": "AVERAGE", "MIN": "MIN", "MAX": "MAX", "COUNT": "COUNT", "COUNTA": "COUNT"}
 
-CellSet = set[tuple[str, int, int]]
-
-
 def _header_word(sheet: Sheet, row: int, col: int) -> str | None:
-    """The function a heading of the cell's column (above it) or row (left of it) names, if any."""
-    for cells in (((row - i, col) for i in range(1, _HEADER_SCAN)), ((row, col - i) for i in range(1, _HEADER_SCAN))):
+    """The function a heading of the cell's column or row names, if any: the first text above the
+    cell in an unbroken column (an empty cell ends the search: a summary block under a blank row
+    does not inherit the data's heading), then the first text left of it in its row."""
+    for up, cells in ((True, ((row - i, col) for i in range(1, _HEADER_SCAN))),
+                      (False, ((row, col - i) for i in range(1, _HEADER_SCAN)))):
         for r, c in cells:
             if r < 1 or c < 1:
                 break
             cell = sheet.get(r, c)
+            if up and (cell is None or cell.is_empty):
+                break
             if cell is not None and cell.formula is None and cell.type is CellType.STRING:
                 text = str(cell.value)
                 for name, pattern in _HEADER_WORDS:
@@ -120,9 +123,13 @@ def _header_agreement(formula: Formula | None, word: str | None) -> int:
     return 0
 
 
-def _read_cells(formula: Formula | None, sheet: Sheet, origin: tuple[int, int]) -> CellSet | None:
-    """The cells the formula's cell and area references read; None when too many to list."""
-    out: CellSet = set()
+Box = tuple[str, int, int, int, int]  # sheet (casefolded), first row, first col, last row, last col
+
+
+def _boxes(formula: Formula | None, sheet: Sheet, origin: tuple[int, int]) -> list[Box] | None:
+    """The rectangles the formula's cell and area references read; None when one is a whole row
+    or column."""
+    out: list[Box] = []
     if formula is None:
         return out
     for ref in formula.ranges:
@@ -130,33 +137,74 @@ def _read_cells(formula: Formula | None, sheet: Sheet, origin: tuple[int, int]) 
             continue
         end = ref.end or ref.start
         (r1, c1), (r2, c2) = ref.start.position(origin), end.position(origin)
-        if None in (r1, c1, r2, c2):
+        if r1 is None or c1 is None or r2 is None or c2 is None:
             return None
-        assert r1 is not None and c1 is not None and r2 is not None and c2 is not None
-        r1, r2 = sorted((r1, r2))
-        c1, c2 = sorted((c1, c2))
-        if (r2 - r1 + 1) * (c2 - c1 + 1) + len(out) > MAX_READ_CELLS:
-            return None
-        name = (ref.sheet or sheet.name).casefold()
-        out.update((name, r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
+        out.append(((ref.sheet or sheet.name).casefold(), min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
     return out
 
 
-def _type_counts(cells: Iterable[tuple[str, int, int]], sheets: dict[str, Sheet]) -> list[int]:
-    """Typed numbers, text, empty cells and formulas among ``cells``."""
+def _minus(box: Box, other: Box) -> list[Box]:
+    """``box`` without the cells of ``other``, as up to four rectangles."""
+    name, r1, c1, r2, c2 = box
+    oname, o1, p1, o2, p2 = other
+    if name != oname or o1 > r2 or o2 < r1 or p1 > c2 or p2 < c1:
+        return [box]
+    out = []
+    if r1 < o1:
+        out.append((name, r1, c1, o1 - 1, c2))
+    if o2 < r2:
+        out.append((name, o2 + 1, c1, r2, c2))
+    top, bottom = max(r1, o1), min(r2, o2)
+    if c1 < p1:
+        out.append((name, top, c1, bottom, p1 - 1))
+    if p2 < c2:
+        out.append((name, top, p2 + 1, bottom, c2))
+    return out
+
+
+def _difference(boxes: list[Box], minus: list[Box]) -> list[Box]:
+    """The cells of ``boxes`` outside every box of ``minus`` (overlaps within ``boxes`` count twice)."""
+    pieces = list(boxes)
+    for other in minus:
+        pieces = [piece for box in pieces for piece in _minus(box, other)]
+    return pieces
+
+
+def _type_counts(boxes: list[Box], sheets: dict[str, Sheet]) -> list[int] | None:
+    """Typed numbers, text, empty cells and formulas in ``boxes``; None over ``MAX_READ_CELLS``."""
+    if sum((r2 - r1 + 1) * (c2 - c1 + 1) for _, r1, c1, r2, c2 in boxes) > MAX_READ_CELLS:
+        return None
     counts = [0, 0, 0, 0]
-    for name, row, col in cells:
+    for name, r1, c1, r2, c2 in boxes:
         host = sheets.get(name)
-        cell = host.get(row, col) if host is not None else None
-        if cell is None or cell.is_empty:
-            counts[2] += 1
-        elif cell.formula is not None:
-            counts[3] += 1
-        elif is_number_constant(cell):
-            counts[0] += 1
-        else:
-            counts[1] += 1
+        for row in range(r1, r2 + 1):
+            for col in range(c1, c2 + 1):
+                cell = host.get(row, col) if host is not None else None
+                if cell is None or cell.is_empty:
+                    counts[2] += 1
+                elif cell.formula is not None:
+                    counts[3] += 1
+                elif is_number_constant(cell):
+                    counts[0] += 1
+                else:
+                    counts[1] += 1
     return counts
+
+
+def _delta(reads: list[Box] | None, own_reads: list[Box] | None, sheets: dict[str, Sheet]) -> list[int]:
+    """By type, the cells the candidate reads that the cell's formula does not, then the reverse;
+    -1s when either reads a whole row or column or too many cells differ."""
+    if reads is None or own_reads is None:
+        return [-1] * 8
+    added = _type_counts(_difference(reads, own_reads), sheets)
+    removed = _type_counts(_difference(own_reads, reads), sheets)
+    if added is None or removed is None:
+        return [-1] * 8
+    return added + removed
+
+
+def _reads_cell(boxes: list[Box] | None, name: str, row: int, col: int) -> bool:
+    return boxes is not None and any(b[0] == name and b[1] <= row <= b[3] and b[2] <= col <= b[4] for b in boxes)
 
 
 def _adjacent(formula: Formula | None, origin: tuple[int, int]) -> int:
@@ -242,7 +290,7 @@ def feature_rows(forms: SheetForms, engine: SheetEngine, workbook: Workbook, row
     sheets = {s.name.casefold(): s for s in workbook.sheets}
     own_value = _compute(engine, own, sheet, origin)
     own_equals = int(own_value is not None and shown is not None and values_equal(own_value, shown))
-    own_reads = _read_cells(own, sheet, origin)
+    own_reads = _boxes(own, sheet, origin)
     own_nb = _neighbours(forms, row, col, own_form, constant)
     nb1_formulas = sum((row + dr, col + dc) in forms.formulas for dr, dc in NEIGHBOUR_OFFSETS[:4])
     own_count = forms.counts.get(own_form, 1) - 1 if own_form is not None else 0
@@ -250,15 +298,12 @@ def feature_rows(forms: SheetForms, engine: SheetEngine, workbook: Workbook, row
     own_header = _header_agreement(own, word)
     own_off = _off_axis(own)
     decimals = _decimals(cell)
-    self_key = (sheet.name.casefold(), row, col)
+    own_name = sheet.name.casefold()
     rows = []
     for cand in candidates:
         value = _compute(engine, cand.formula, sheet, origin)
-        reads = _read_cells(cand.formula, sheet, origin)
-        if reads is None or own_reads is None:
-            delta = [-1] * 8
-        else:
-            delta = _type_counts(reads - own_reads, sheets) + _type_counts(own_reads - reads, sheets)
+        reads = _boxes(cand.formula, sheet, origin)
+        delta = _delta(reads, own_reads, sheets)
         cand_nb = _neighbours(forms, row, col, cand.form, False)
         cand_off = _off_axis(cand.formula)
         rows.append([
@@ -285,7 +330,7 @@ def feature_rows(forms: SheetForms, engine: SheetEngine, workbook: Workbook, row
             float(cand_off[0]),
             float(own_off[1]),
             float(cand_off[1]),
-            float(reads is not None and self_key in reads),
+            float(_reads_cell(reads, own_name, row, col)),
             float(decimals),
         ])
     return rows
