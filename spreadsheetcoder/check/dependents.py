@@ -60,7 +60,8 @@ class DependencyIndex:
         self._sheets = {s.name.casefold(): s for s in workbook.sheets}
         self.formulas: dict[CellKey, Formula] = {}
         self._readers: dict[CellKey, list[CellKey]] = defaultdict(list)
-        self._large: list[tuple[Box, CellKey]] = []
+        self._large: dict[str, list[tuple[Box, CellKey]]] = defaultdict(list)  # by sheet name
+        self._affected: dict[CellKey, Affected] = {}
         for sheet in workbook.sheets:
             for row, col, cell in sheet.formula_cells():
                 try:
@@ -75,7 +76,7 @@ class DependencyIndex:
     def _register(self, box: Box, reader: CellKey) -> None:
         name, top, left, bottom, right = box
         if (bottom - top + 1) * (right - left + 1) > SMALL_BOX:
-            self._large.append((box, reader))
+            self._large[name].append((box, reader))
             return
         for row in range(top, bottom + 1):
             for col in range(left, right + 1):
@@ -131,11 +132,18 @@ class DependencyIndex:
     def readers(self, key: CellKey) -> list[CellKey]:
         """The formulas that read the cell ``key`` directly."""
         found = list(self._readers.get(key, ()))
-        found.extend(reader for box, reader in self._large if _inside(box, key))
+        found.extend(reader for box, reader in self._large.get(key[0], ()) if _inside(box, key))
         return found
 
     def affected(self, key: CellKey) -> Affected:
-        """Every formula a change of ``key`` reaches, in recomputation order (module doc)."""
+        """Every formula a change of ``key`` reaches, in recomputation order (module doc); computed
+        once per cell (the mutations of one cell share it)."""
+        known = self._affected.get(key)
+        if known is None:
+            known = self._affected[key] = self._reach(key)
+        return known
+
+    def _reach(self, key: CellKey) -> Affected:
         feeds: dict[CellKey, list[CellKey]] = defaultdict(list)
         reads: dict[CellKey, set[CellKey]] = defaultdict(set)
         seen = {key}

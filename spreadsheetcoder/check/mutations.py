@@ -163,6 +163,7 @@ class Mutator:
         self.engine = SheetEngine(workbook)
         self._index: DependencyIndex | None = None
         self._forms: dict[str, dict[tuple[int, int], str]] = {}
+        self._trusted: dict[CellKey, bool] = {}
 
     @property
     def index(self) -> DependencyIndex:
@@ -312,16 +313,27 @@ class Mutator:
     def _recompute(self, dep: CellKey, workbook: Workbook, engine: SheetEngine) -> ExcelValue | None:
         """The dependent's new value; None when the engine cannot compute it or does not
         reproduce its cached value on the input workbook."""
-        formula = self.index.formulas[dep]
-        old_sheet = self.workbook.sheet(dep[0])
-        old_cell = old_sheet.get(dep[1], dep[2])
-        cached = cached_value(old_cell) if old_cell is not None else None
+        if not self._reproduced(dep):
+            return None
         try:
-            if cached is None or not values_equal(self.engine.compute(formula, old_sheet, dep[1:]), cached):
-                return None
-            return engine.compute(formula, workbook.sheet(dep[0]), dep[1:])
+            return engine.compute(self.index.formulas[dep], workbook.sheet(dep[0]), dep[1:])
         except NotComputable:
             return None
+
+    def _reproduced(self, dep: CellKey) -> bool:
+        """The engine computes the formula's cached value on the input workbook (once per cell)."""
+        known = self._trusted.get(dep)
+        if known is None:
+            old_sheet = self.workbook.sheet(dep[0])
+            old_cell = old_sheet.get(dep[1], dep[2])
+            cached = cached_value(old_cell) if old_cell is not None else None
+            try:
+                known = cached is not None and values_equal(
+                    self.engine.compute(self.index.formulas[dep], old_sheet, dep[1:]), cached)
+            except NotComputable:
+                known = False
+            self._trusted[dep] = known
+        return known
 
     def sample(self, rng: random.Random, sheet: str | None = None,
                kinds: Sequence[str] = MUTATION_KINDS) -> MutatedWorkbook | None:

@@ -119,7 +119,7 @@ def time_limit(seconds: int) -> Iterator[None]:
 
 
 def run_injected(books: Iterable[tuple[str, str, Workbook]], found_by: dict[str, Detector], seed: int, *,
-                 sample_timeout: int = 120, skipped: list[tuple[str, str, str]] | None = None) -> Iterator[InjectedCase]:
+                 sample_timeout: int = 60, skipped: list[tuple[str, str, str]] | None = None) -> Iterator[InjectedCase]:
     """One ``InjectedCase`` per sheet of ``books`` (``(source, name, workbook)``) that takes a
     mistake; sheets where none applies, or whose drawing runs over ``sample_timeout`` seconds,
     are appended to ``skipped`` with the reason."""
