@@ -17,7 +17,7 @@ import pytest
 from spreadsheetcoder.cli import main
 from spreadsheetcoder.references import parse_cell_list
 from spreadsheetcoder.xlsx.reader import read_workbook
-from spreadsheetcoder.xlsx.writer import changed_outside
+from spreadsheetcoder.xlsx.writer import changed_outside, replace_formulas
 from tests.support.badfiles import (
     billion_laughs,
     encrypted_xlsx,
@@ -139,6 +139,25 @@ def test_fix_writes_only_the_repaired_cells_into_a_copy(book: Path, tmp_path: Pa
     assert main(["check", str(book), "--fix", "-o", str(out), "--no-progress"]) == 0  # text output
     text = capsys.readouterr().out.splitlines()
     assert text[-1] == f"wrote {out}: 1 repaired, 0 refused"
+
+
+def test_a_short_total_planted_in_a_sample_workbook(tmp_path: Path, loaded: Any,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """sample_sheets/budget.xlsx with its Budget total =SUM(B5:B14) rewritten one row short (as a
+    tool that does not recalculate leaves it: no cached value): found, repaired, nothing else changed."""
+    planted = replace_formulas((SAMPLES / "budget.xlsx").read_bytes(), {"Budget": {(15, 2): "=SUM(B5:B13)"}})
+    book = tmp_path / "budget.xlsx"
+    book.write_bytes(planted)
+    out = tmp_path / "fixed.xlsx"
+    code, result = run_check([str(book), "--fix", "-o", str(out)], capsys)
+    assert code == 0
+    flagged = {flag["cell"]: flag for flag in result["flags"]}
+    assert "Budget!B15" in flagged, result["flags"]
+    assert (flagged["Budget!B15"]["kind"], flagged["Budget!B15"]["repair"]) == ("range_end", "=SUM(B5:B14)")
+    assert "Budget!B15" in result["applied"]
+    assert changed_outside(planted, out.read_bytes(), cells_of(result["applied"])) == []
+    fixed = read_workbook(out).sheet("Budget").get(15, 2)
+    assert fixed is not None and fixed.formula == "=SUM(B5:B14)"
 
 
 def test_fix_in_place_and_option_errors(book: Path, tmp_path: Path, loaded: Any,
