@@ -115,7 +115,7 @@ def score_cells(booster: Any, workbook: Workbook, sheets: Sequence[Sheet] | None
                 progress: bool = False) -> list[ScoredCell]:
     """Every checked cell of ``sheets`` (all when None) with its candidates scored by ``booster``."""
     chosen = list(workbook.sheets if sheets is None else sheets)
-    engine = SheetEngine(workbook)
+    engine = SheetEngine(workbook, cache_areas=True)
     total = sum(len(SheetForms(s).checked_cells()) for s in chosen) if progress else None
     scored: list[ScoredCell] = []
     pending: list[tuple[SheetForms, int, int, list[Candidate], list[list[float]]]] = []

@@ -534,6 +534,10 @@ class _Evaluation:
         return 0.0 if result is None else result
 
 
+# The most cell values an engine with ``cache_areas`` keeps (about 100 MB at most).
+MAX_CACHED_CELLS = 2_000_000
+
+
 class SheetEngine:
     """Computes formulas on one workbook's cached values (see the module doc).
 
@@ -541,9 +545,13 @@ class SheetEngine:
         workbook: the workbook whose sheets and defined names references resolve against.
     """
 
-    def __init__(self, workbook: Workbook) -> None:
+    def __init__(self, workbook: Workbook, *, cache_areas: bool = False) -> None:
         self.workbook = workbook
         self._sheets = {s.name.casefold(): s for s in workbook.sheets}
+        # Areas read, by (sheet, box), while the workbook does not change (the checker runs many
+        # candidates over the same areas); off by default, as callers that edit cells need fresh reads.
+        self._areas: dict[tuple[str, int, int, int, int], Area] | None = {} if cache_areas else None
+        self._cached_cells = 0
 
     def sheet(self, name: str | None, own: Sheet) -> Sheet:
         if name is None:
@@ -589,10 +597,17 @@ class SheetEngine:
         if rows * cols > MAX_AREA_CELLS:
             raise NotComputable("area_too_large")
         hidden = masked if masked is not None and masked[0] == host.name else None
+        key = (host.name, r1, c1, r2, c2)
+        if self._areas is not None and hidden is None and (known := self._areas.get(key)) is not None:
+            return known
         values = tuple(self.value(host, r, c, hidden) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
         if rows * cols == 1:
             return values[0]
-        return Area(rows, cols, values)
+        area = Area(rows, cols, values)
+        if self._areas is not None and hidden is None and self._cached_cells + rows * cols <= MAX_CACHED_CELLS:
+            self._areas[key] = area
+            self._cached_cells += rows * cols
+        return area
 
     @staticmethod
     def value(sheet: Sheet, row: int, col: int, hidden: tuple[str, int, int] | None) -> Scalar:
