@@ -22,7 +22,6 @@ Dev and test workbooks are never read. ``--cache`` keeps the gathered rows (``.n
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -30,10 +29,8 @@ import json
 import logging
 import multiprocessing
 import random
-import signal
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +43,7 @@ from spreadsheetcoder.check.features import FEATURES, feature_rows
 from spreadsheetcoder.check.mutations import Mutator
 from spreadsheetcoder.data.manifest import has_licence, read_manifest
 from spreadsheetcoder.data.synthetic import generate_workbook, xlsx_bytes
+from spreadsheetcoder.evaluation.checking import time_limit
 from spreadsheetcoder.formula import canonical_formula
 from spreadsheetcoder.sheet import Workbook
 from spreadsheetcoder.suggest.engine import SheetEngine
@@ -59,23 +57,6 @@ LGBM_PARAMS: dict[str, Any] = {
     "verbose": -1, "num_threads": 2, "seed": 0,
 }
 NUM_ROUNDS = 400
-
-
-class _Timeout(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: int) -> Iterator[None]:
-    def stop(signum: int, frame: Any) -> None:
-        raise _Timeout()
-    old = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def corpus_books(corpus: Path, max_formula_cells: int) -> list[str]:
@@ -124,14 +105,14 @@ def _gather_source(job: tuple[int, str, Any, argparse.Namespace]) -> tuple[int, 
     """One source's cells (None when skipped: too slow, or a file the reader refuses)."""
     book_id, source, key, args = job
     try:
-        with _time_limit(args.book_timeout):
+        with time_limit(args.book_timeout):
             if source == "corpus":
                 workbook = read_workbook(args.corpus / key)
             else:
                 workbook = read_workbook(xlsx_bytes(generate_workbook(args.seed + 1000, key)[0]))
             found = gather_book(workbook, random.Random(f"{args.seed}:{source}:{key}"), args.sheets_per_book,
                                 args.others, book_id)
-    except _Timeout:
+    except TimeoutError:
         return book_id, source, None
     except Exception as exc:  # a corpus file the reader refuses is skipped, and said
         log.warning("skipped %s %s: %s", source, key, exc)

@@ -26,6 +26,7 @@ from ..formula import Formula, relative_formula, render_formula
 from ..sheet import Sheet, Workbook
 from . import rewrites
 from .cells import is_number_constant, parsed_formula
+from .mutations import MUTATION_KINDS
 
 __all__ = [
     "CANDIDATE_KINDS",
@@ -38,19 +39,7 @@ __all__ = [
 ]
 
 # The kinds a candidate can carry: the mutation kinds, then a repair that is no single rewrite.
-CANDIDATE_KINDS: tuple[str, ...] = (
-    "range_end",
-    "range_start",
-    "shifted_column",
-    "wrong_row",
-    "swapped_operands",
-    "function_family",
-    "absolute_dropped",
-    "absolute_added",
-    "hardcoded",
-    "wrong_sheet",
-    "inconsistent_formula",
-)
+CANDIDATE_KINDS: tuple[str, ...] = (*MUTATION_KINDS, "inconsistent_formula")
 
 # Rewrites kept per formula (a formula with many references has many; the first ones are kept,
 # in the fixed order of ``rewrites.py``).

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,19 +104,12 @@ class CheckReport:
                 "flags": [f.to_dict() for f in self.flags], "seconds": round(self.seconds, 3)}
 
 
-def _cells(workbook: Workbook, sheets: Sequence[Sheet]) -> Iterator[tuple[SheetForms, int, int]]:
-    for sheet in sheets:
-        forms = SheetForms(sheet)
-        for row, col in forms.checked_cells():
-            yield forms, row, col
-
-
 def score_cells(booster: Any, workbook: Workbook, sheets: Sequence[Sheet] | None = None, *,
                 progress: bool = False) -> list[ScoredCell]:
     """Every checked cell of ``sheets`` (all when None) with its candidates scored by ``booster``."""
     chosen = list(workbook.sheets if sheets is None else sheets)
     engine = SheetEngine(workbook, cache_areas=True)
-    total = sum(len(SheetForms(s).checked_cells()) for s in chosen) if progress else None
+    plan = [(forms, forms.checked_cells()) for forms in map(SheetForms, chosen)]  # each sheet parsed once
     scored: list[ScoredCell] = []
     pending: list[tuple[SheetForms, int, int, list[Candidate], list[list[float]]]] = []
 
@@ -130,8 +123,8 @@ def score_cells(booster: Any, workbook: Workbook, sheets: Sequence[Sheet] | None
             scored.append(ScoredCell(forms.sheet.name, row, col, tuple(candidates), p))
         pending.clear()
 
-    bar = tqdm(total=total, unit="cell", desc="checking", disable=not progress)
-    for forms, row, col in _cells(workbook, chosen):
+    bar = tqdm(total=sum(len(cells) for _, cells in plan), unit="cell", desc="checking", disable=not progress)
+    for forms, row, col in ((forms, row, col) for forms, cells in plan for row, col in cells):
         candidates = cell_candidates(forms, workbook, row, col)
         if candidates:
             pending.append((forms, row, col, candidates, feature_rows(forms, engine, workbook, row, col, candidates)))

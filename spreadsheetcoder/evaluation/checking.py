@@ -43,6 +43,7 @@ __all__ = [
     "run_injected",
     "run_unmodified",
     "summarize_injected",
+    "time_limit",
 ]
 
 DETECTORS = ("checker", "excel", "excelint")
@@ -194,7 +195,7 @@ def run_unmodified(books: Iterable[tuple[str, str, Workbook]], found_by: dict[st
     the checker's flags themselves (``listed``)."""
     cells: dict[str, int] = defaultdict(int)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    listed = []
+    listed: list[dict[str, Any]] = []
     for source, name, workbook in books:
         for sheet in workbook.sheets:
             n = sum(1 for _ in sheet.formula_cells())
